@@ -1,0 +1,90 @@
+import zoneinfo
+
+from django.contrib.auth.models import AbstractUser, BaseUserManager
+from django.db import models
+from django.db.models.functions import Lower
+from django.utils.translation import gettext_lazy as _
+from django_countries.fields import CountryField
+
+TIME_ZONE_CHOICES = [(name, name) for name in sorted(zoneinfo.available_timezones())]
+
+
+class UserManager(BaseUserManager):
+    use_in_migrations = True
+
+    def _create_user(self, email: str, password: str | None, **extra):
+        if not email:
+            raise ValueError("An email address is required.")
+        user = self.model(email=self.normalize_email(email), **extra)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_user(self, email: str, password: str | None = None, **extra):
+        extra.setdefault("is_staff", False)
+        extra.setdefault("is_superuser", False)
+        return self._create_user(email, password, **extra)
+
+    def create_superuser(self, email: str, password: str | None = None, **extra):
+        extra.update(is_staff=True, is_superuser=True)
+        return self._create_user(email, password, **extra)
+
+
+class User(AbstractUser):
+    """A person: signs in by email; the profile fields live here to save a join on every page."""
+
+    username = None
+    first_name = None
+    last_name = None
+    email = models.EmailField(_("email address"), unique=True)
+
+    full_name = models.CharField(_("full name"), max_length=200, blank=True)
+    affiliation = models.CharField(
+        _("affiliation"), max_length=300, blank=True, help_text=_("Your institution.")
+    )
+    country = CountryField(_("country"), blank=True)
+    orcid = models.CharField(
+        _("ORCID iD"), max_length=19, blank=True, help_text=_("For example 0000-0002-1825-0097.")
+    )
+    expertise = models.JSONField(
+        _("fields of expertise"),
+        default=list,
+        blank=True,
+        help_text=_("ERC panel codes, e.g. ['PE6', 'LS2']."),
+    )
+    keywords = models.JSONField(_("keywords"), default=list, blank=True)
+    time_zone = models.CharField(
+        _("time zone"),
+        max_length=64,
+        blank=True,
+        choices=TIME_ZONE_CHOICES,
+        help_text=_("Dates are shown in this time zone beside each call's own."),
+    )
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS: list[str] = []
+
+    objects = UserManager()
+
+    class Meta:
+        ordering = ["email"]
+        constraints = [
+            models.UniqueConstraint(Lower("email"), name="user_email_ci_unique"),
+            models.UniqueConstraint(
+                "orcid", condition=~models.Q(orcid=""), name="user_orcid_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.display_name
+
+    @property
+    def display_name(self) -> str:
+        return self.full_name or self.email
+
+    def get_full_name(self) -> str:
+        return self.display_name
+
+    def get_short_name(self) -> str:
+        return self.display_name
