@@ -58,12 +58,10 @@ def parse_database_url(url: str, base_dir: Path) -> dict:
     """Turn ``postgres://user:pass@host:port/name`` or ``sqlite:///path`` into a DATABASES entry."""
     parts = urlsplit(url)
     if parts.scheme == "sqlite":
-        path = unquote(parts.path)
-        if path in ("", "/"):
+        # sqlite:///relative/path or sqlite:////absolute/path
+        name = unquote(url.split(":///", 1)[1]) if ":///" in url else ""
+        if not name:
             raise ImproperlyConfigured("DATABASE_URL for SQLite needs a path: sqlite:///db.sqlite3")
-        name = (
-            path[1:] if url.startswith("sqlite:///") and not url.startswith("sqlite:////") else path
-        )
         if not Path(name).is_absolute():
             name = str(base_dir / name)
         return {"ENGINE": "django.db.backends.sqlite3", "NAME": name}
