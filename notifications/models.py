@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.db import models
+from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 
 from notifications.enums import MessageStatus
@@ -9,7 +10,8 @@ class OutboxMessage(models.Model):
     """One email to one recipient, rendered when queued so that every retry sends the same text.
 
     ``event`` names what caused it (e.g. ``proposal-submitted:42``); the unique key on event and
-    recipient is what guarantees that the same event never emails the same person twice.
+    recipient (case-insensitive, as ``outbox_queue_rendered`` compares them) is what guarantees
+    that the same event never emails the same person twice.
     """
 
     kind = models.CharField(_("kind"), max_length=64)
@@ -34,7 +36,9 @@ class OutboxMessage(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
         constraints = [
-            models.UniqueConstraint(fields=["event", "recipient"], name="outbox_once_per_event"),
+            models.UniqueConstraint(
+                "event", Lower("recipient"), name="outbox_once_per_event_recipient"
+            ),
             models.CheckConstraint(
                 condition=models.Q(status__in=MessageStatus.values), name="outbox_status_valid"
             ),

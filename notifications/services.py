@@ -8,13 +8,14 @@ recipient: queueing the same event for the same person again returns the existin
 
 import logging
 import smtplib
-import socket
 from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import IntegrityError, transaction
-from django.template.loader import render_to_string
+from django.db.models import F
+from django.template import Context
+from django.template.loader import get_template, render_to_string
 from django.utils import timezone
 
 from notifications.enums import MessageStatus
@@ -27,23 +28,29 @@ class TemporaryDeliveryError(Exception):
     """The SMTP server could not take the message now; try again later."""
 
 
+def _render_plain(template_name: str, context: dict) -> str:
+    """Render a plain-text part unescaped: ``O'Brien`` must not become ``O&#x27;Brien``."""
+    return get_template(template_name).template.render(Context(context, autoescape=False))
+
+
 def outbox_queue(
     *, kind: str, event: str, recipient: str, context: dict, user=None
 ) -> OutboxMessage:
     """Render ``templates/emails/<kind>/`` for ``recipient`` and queue it once for ``event``.
 
+    The subject and text body are rendered without HTML escaping, the HTML body with it.
+
     Side effects: one OutboxMessage row (unless one exists for event and recipient); after the
     surrounding transaction commits, the ``notifications.send_message`` task.
     """
     context = {"site_url": settings.SITE_URL, "recipient": recipient, "user": user, **context}
-    subject = render_to_string(f"emails/{kind}/subject.txt", context)
     return outbox_queue_rendered(
         kind=kind,
         event=event,
         recipient=recipient,
         user=user,
-        subject=" ".join(subject.split()),
-        body_text=render_to_string(f"emails/{kind}/body.txt", context),
+        subject=_render_plain(f"emails/{kind}/subject.txt", context),
+        body_text=_render_plain(f"emails/{kind}/body.txt", context),
         body_html=render_to_string(f"emails/{kind}/body.html", context),
     )
 
@@ -58,7 +65,18 @@ def outbox_queue_rendered(
     body_html: str = "",
     user=None,
 ) -> OutboxMessage:
+    """Queue an already rendered message once per ``event`` and ``recipient``.
+
+    The recipient is compared case-insensitively; the subject is folded to one line (a header
+    cannot hold a line break) and cut to 300 characters. Returns the existing row when the
+    event was already queued for this address, and then does nothing else.
+
+    Side effects: one OutboxMessage row; after the surrounding transaction commits, the
+    ``notifications.send_message`` task. If the task cannot be enqueued (broker down) the
+    error is logged, the caller's commit stands, and ``outbox_requeue_stuck`` enqueues it later.
+    """
     recipient = recipient.strip()
+    subject = " ".join(subject.split())[:300]
     with transaction.atomic():
         existing = OutboxMessage.objects.filter(event=event, recipient__iexact=recipient).first()
         if existing is not None:
@@ -70,34 +88,46 @@ def outbox_queue_rendered(
                     event=event,
                     recipient=recipient,
                     user=user,
-                    subject=subject[:300],
+                    subject=subject,
                     body_text=body_text,
                     body_html=body_html,
                 )
         except IntegrityError:
             # A concurrent transaction queued the same event for the same person first.
             return OutboxMessage.objects.get(event=event, recipient__iexact=recipient)
-        transaction.on_commit(lambda: _enqueue(message.pk))
+        _enqueue_on_commit(message.pk)
     return message
 
 
-def _enqueue(message_id: int, countdown: int = 0) -> None:
+def _enqueue_on_commit(message_id: int) -> None:
+    # robust: a broker outage must not turn the caller's committed change into an error page;
+    # the message stays queued and the periodic upkeep enqueues it again.
+    transaction.on_commit(lambda: _enqueue(message_id), robust=True)
+
+
+def _enqueue(message_id: int) -> None:
     from notifications.tasks import send_message
 
-    send_message.apply_async(kwargs={"message_id": message_id}, countdown=countdown)
+    send_message.apply_async(kwargs={"message_id": message_id})
 
 
 def outbox_claim(*, message_id: int) -> OutboxMessage | None:
-    """Move a queued message to ``sending``; None when it is gone or not ours to send."""
+    """Move a queued message to ``sending``; None when it is gone or not ours to send.
+
+    A single conditional UPDATE, so that of two workers given the same message only one wins,
+    on every database. Side effects: status sending, sending_since now, attempts + 1.
+    """
+    now = timezone.now()
     with transaction.atomic():
-        message = OutboxMessage.objects.select_for_update().filter(pk=message_id).first()
-        if message is None or message.status != MessageStatus.QUEUED:
+        claimed = OutboxMessage.objects.filter(pk=message_id, status=MessageStatus.QUEUED).update(
+            status=MessageStatus.SENDING,
+            sending_since=now,
+            attempts=F("attempts") + 1,
+            updated_at=now,
+        )
+        if not claimed:
             return None
-        message.status = MessageStatus.SENDING
-        message.sending_since = timezone.now()
-        message.attempts += 1
-        message.save(update_fields=["status", "sending_since", "attempts", "updated_at"])
-    return message
+        return OutboxMessage.objects.get(pk=message_id)
 
 
 def _is_temporary(exc: Exception) -> bool:
@@ -105,17 +135,23 @@ def _is_temporary(exc: Exception) -> bool:
         return 400 <= exc.smtp_code < 500
     if isinstance(exc, smtplib.SMTPRecipientsRefused):
         codes = [code for code, _ in exc.recipients.values()]
-        return all(400 <= code < 500 for code in codes)
-    return isinstance(
-        exc, (smtplib.SMTPServerDisconnected, smtplib.SMTPConnectError, OSError, socket.timeout)
-    )
+        return bool(codes) and all(400 <= code < 500 for code in codes)
+    if isinstance(exc, smtplib.SMTPServerDisconnected):
+        return True
+    if isinstance(exc, smtplib.SMTPException):
+        # e.g. SMTPNotSupportedError (no STARTTLS): configuration, not a passing condition.
+        # Checked before OSError because every SMTPException is an OSError.
+        return False
+    # Connection refused, reset or timed out.
+    return isinstance(exc, OSError)
 
 
 def outbox_deliver(*, message: OutboxMessage) -> None:
     """Send a claimed message over the configured backend and record the outcome.
 
-    Raises TemporaryDeliveryError (after putting the message back to ``queued``) when the
-    server refused it for now and attempts remain; a permanent refusal or the last attempt
+    Side effects: the email; status sent (sent_at, last_error cleared) on success. Raises
+    TemporaryDeliveryError (after putting the message back to ``queued`` with last_error) when
+    the server refused it for now and attempts remain; a permanent refusal or the last attempt
     leaves the message ``failed`` with the error for managers to see.
     """
     email = EmailMultiAlternatives(
@@ -140,12 +176,9 @@ def outbox_deliver(*, message: OutboxMessage) -> None:
         if temporary:
             raise TemporaryDeliveryError(error) from exc
         return
+    now = timezone.now()
     OutboxMessage.objects.filter(pk=message.pk).update(
-        status=MessageStatus.SENT,
-        sent_at=timezone.now(),
-        sending_since=None,
-        last_error="",
-        updated_at=timezone.now(),
+        status=MessageStatus.SENT, sent_at=now, sending_since=None, last_error="", updated_at=now
     )
 
 
@@ -157,31 +190,56 @@ def retry_delay(attempts: int) -> int:
 def outbox_retry(*, message: OutboxMessage) -> bool:
     """A manager's retry of a failed message: back to the queue with fresh attempts.
 
-    Side effects: status queued, attempts reset; the send task after commit.
+    Returns False, changing nothing, when the message is not ``failed``. Side effects: status
+    queued, attempts reset (last_error kept until a delivery succeeds); the send task after
+    commit.
     """
     with transaction.atomic():
         updated = OutboxMessage.objects.filter(pk=message.pk, status=MessageStatus.FAILED).update(
             status=MessageStatus.QUEUED, attempts=0, updated_at=timezone.now()
         )
         if updated:
-            transaction.on_commit(lambda: _enqueue(message.pk))
+            _enqueue_on_commit(message.pk)
     return bool(updated)
 
 
 def outbox_requeue_stuck(
     *, older_than: timedelta = timedelta(minutes=15), now: datetime | None = None
 ) -> int:
-    """Put messages stuck in ``sending`` (a worker died mid-send) back in the queue."""
+    """Outbox upkeep: recover messages whose send task died or never ran.
+
+    - ``sending`` since before ``now - older_than`` (a worker died mid-send): back to ``queued``.
+    - ``queued`` and untouched for ``older_than`` beyond their retry delay (the task was lost:
+      broker down at commit, broker restarted without persistence): left queued, touched.
+
+    Both get a fresh send task after commit. Returns how many messages were moved back from
+    ``sending``. Running it twice in a row changes nothing the second time.
+    """
     now = now or timezone.now()
+    cutoff = now - older_than
     with transaction.atomic():
-        ids = list(
+        stuck = list(
             OutboxMessage.objects.select_for_update(skip_locked=True)
-            .filter(status=MessageStatus.SENDING, sending_since__lt=now - older_than)
+            .filter(status=MessageStatus.SENDING, sending_since__lt=cutoff)
             .values_list("pk", flat=True)
         )
-        OutboxMessage.objects.filter(pk__in=ids).update(
+        # The status condition again: on databases without row locks a send may have finished
+        # in between, and a sent message must not be sent twice.
+        OutboxMessage.objects.filter(pk__in=stuck, status=MessageStatus.SENDING).update(
             status=MessageStatus.QUEUED, sending_since=None, updated_at=now
         )
-        for pk in ids:
-            transaction.on_commit(lambda pk=pk: _enqueue(pk))
-    return len(ids)
+        lost = [
+            pk
+            for pk, attempts, updated_at in OutboxMessage.objects.filter(
+                status=MessageStatus.QUEUED, updated_at__lt=cutoff
+            ).values_list("pk", "attempts", "updated_at")
+            if updated_at + timedelta(seconds=retry_delay(attempts)) < cutoff
+        ]
+        OutboxMessage.objects.filter(pk__in=lost, status=MessageStatus.QUEUED).update(
+            updated_at=now
+        )
+        for pk in stuck + lost:
+            _enqueue_on_commit(pk)
+    if stuck or lost:
+        log.info("outbox upkeep", extra={"ctx_requeued": len(stuck), "ctx_reenqueued": len(lost)})
+    return len(stuck)

@@ -1,7 +1,9 @@
 from django.urls import path
 
-from accounts import views
+from notifications import views
 
 urlpatterns = [
-    path("", views.home, name="outbox_list"),  # replaced by the outbox view
+    path("", views.outbox_list, name="outbox_list"),
+    path("<int:message_id>/", views.outbox_detail, name="outbox_detail"),
+    path("<int:message_id>/retry/", views.outbox_retry, name="outbox_retry"),
 ]

@@ -115,7 +115,7 @@ def test_production_settings_pass_check_deploy(tmp_path):
     assert "System check identified no issues" in result.stdout
 
 
-def test_production_responses_carry_a_content_security_policy(client, settings):
+def test_production_responses_carry_a_content_security_policy(client, db):
     response = client.get("/calls/")
     policy = response.headers["Content-Security-Policy"]
     assert "default-src 'self'" in policy
