@@ -1,14 +1,19 @@
 """View guards shared by the apps."""
 
 from functools import wraps
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.text import get_text_list
 from django.utils.translation import gettext as _
 
 from accounts.rules import has_mfa, is_call_manager
+from accounts.selectors import profile_missing_fields
 
 
 def manager_required(view):
@@ -29,6 +34,48 @@ def manager_required(view):
                 _("Call managers must turn on two-factor authentication before managing calls."),
             )
             return redirect("mfa_activate_totp")
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def _return_path(request) -> str:
+    """Where to come back to after the profile: this page, or for a form post the page that
+    held the form (a redirect cannot repeat a POST)."""
+    if request.method in {"GET", "HEAD"}:
+        return request.get_full_path()
+    referer = request.META.get("HTTP_REFERER", "")
+    if url_has_allowed_host_and_scheme(
+        referer, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return referer
+    return ""
+
+
+def profile_complete_required(view):
+    """Signed in, with the profile fields a proposal needs (full name, affiliation, country,
+    at least one field of expertise).
+
+    Someone whose profile lacks them is sent to the profile with a message naming what is
+    missing and ``?next=`` back to where they were.
+    """
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        missing = profile_missing_fields(request.user)
+        if missing:
+            messages.warning(
+                request,
+                _("Please complete your profile first. Still missing: %(fields)s.")
+                % {"fields": get_text_list(missing, _("and"))},
+            )
+            url = reverse("profile")
+            back = _return_path(request)
+            if back:
+                url = f"{url}?{urlencode({'next': back})}"
+            return redirect(url)
         return view(request, *args, **kwargs)
 
     return wrapper
