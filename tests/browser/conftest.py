@@ -48,8 +48,11 @@ def browser_type_launch_args(browser_type_launch_args: dict) -> dict:
     }
 
 
-def screenshot(page, name: str) -> Path:
-    """Save a full-page PNG of what ``page`` shows as ``test-artifacts/screenshots/<name>.png``."""
+def screenshot(page, name: str, *, accessible: bool = True) -> Path:
+    """Save a full-page PNG of what ``page`` shows as ``test-artifacts/screenshots/<name>.png``,
+    after checking the screen with axe-core (every screen worth a picture is worth a check)."""
+    if accessible:
+        assert_accessible(page, name)
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
@@ -91,3 +94,23 @@ def browser_context_args(base_url: str | None) -> dict:
     # pytest-playwright's own reads device presets from the session-wide Playwright; no
     # test here emulates a device (the phone screenshots set the viewport).
     return {"base_url": base_url} if base_url else {}
+
+
+AXE_SOURCE = (Path(__file__).parent / "vendor" / "axe-core-4.14.1.min.js").read_text()
+BLOCKING_IMPACTS = {"serious", "critical"}
+
+
+def assert_accessible(page, name: str) -> None:
+    """Run axe-core (committed under vendor/, MPL-2.0) in the page: no serious or critical
+    violation may remain (PRODUCT §10). Evaluated through the driver, so the page's content
+    security policy needs no exception."""
+    page.evaluate(AXE_SOURCE)
+    result = page.evaluate(
+        """async () => {
+            const r = await axe.run(document, {resultTypes: ["violations"]});
+            return r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,
+                targets: v.nodes.slice(0, 5).map(n => n.target.join(" "))}));
+        }"""
+    )
+    blocking = [v for v in result if v["impact"] in BLOCKING_IMPACTS]
+    assert blocking == [], f"{name}: accessibility violations {blocking}"
