@@ -18,6 +18,11 @@ class CallQuerySet(models.QuerySet):
         now = now or timezone.now()
         return self.filter(archived_at__isnull=True, closes_at__gt=now)
 
+    def past(self, now: datetime | None = None) -> "CallQuerySet":
+        """Closed and decided calls: not archived and the deadline passed."""
+        now = now or timezone.now()
+        return self.filter(archived_at__isnull=True, closes_at__lte=now)
+
 
 class Call(models.Model):
     """A call for proposals (PRODUCT §3). Dates are stored in UTC and shown in ``time_zone``."""
@@ -87,24 +92,43 @@ class Call(models.Model):
     class Meta:
         ordering = ["-opens_at"]
         constraints = [
-            models.UniqueConstraint(Lower("code"), name="call_code_ci_unique"),
-            models.UniqueConstraint("reference_prefix", name="call_reference_prefix_unique"),
+            models.UniqueConstraint(
+                Lower("code"),
+                name="call_code_ci_unique",
+                violation_error_message=_("Another call already has this code."),
+            ),
+            models.UniqueConstraint(
+                "reference_prefix",
+                name="call_reference_prefix_unique",
+                violation_error_message=_("Another call already uses this reference prefix."),
+            ),
             models.CheckConstraint(
                 condition=models.Q(opens_at__lt=models.F("closes_at")),
                 name="call_opens_before_closes",
+                violation_error_message=_("The call must close after it opens."),
             ),
             models.CheckConstraint(
                 condition=models.Q(closes_at__lte=models.F("review_due_at")),
                 name="call_review_after_close",
+                violation_error_message=_("Reviews cannot be due before the call closes."),
+            ),
+            models.CheckConstraint(
+                condition=models.Q(review_due_at__lte=models.F("decisions_due_at")),
+                name="call_decisions_after_review",
+                violation_error_message=_("Decisions cannot be due before the reviews."),
             ),
             models.CheckConstraint(
                 condition=models.Q(period_start__lt=models.F("period_end")),
                 name="call_period_ordered",
+                violation_error_message=_("The allocation period must end after it starts."),
             ),
             models.CheckConstraint(
                 condition=models.Q(reply_opens_at__isnull=True, reply_closes_at__isnull=True)
                 | models.Q(reply_opens_at__lt=models.F("reply_closes_at")),
                 name="call_reply_window_ordered",
+                violation_error_message=_(
+                    "The right-of-reply window needs both ends, the opening before the closing."
+                ),
             ),
         ]
 
@@ -145,12 +169,21 @@ class CallCriterion(models.Model):
     class Meta:
         ordering = ["position", "id"]
         constraints = [
-            models.UniqueConstraint(fields=["call", "name"], name="criterion_name_unique"),
+            models.UniqueConstraint(
+                fields=["call", "name"],
+                name="criterion_name_unique",
+                violation_error_message=_("The call already has a criterion with this name."),
+            ),
             models.CheckConstraint(
                 condition=models.Q(scale_min__lt=models.F("scale_max")),
                 name="criterion_scale_ordered",
+                violation_error_message=_("The lowest score must be below the highest."),
             ),
-            models.CheckConstraint(condition=models.Q(weight__gt=0), name="criterion_weight_pos"),
+            models.CheckConstraint(
+                condition=models.Q(weight__gt=0),
+                name="criterion_weight_pos",
+                violation_error_message=_("The weight must be more than zero."),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -176,16 +209,28 @@ class CallResource(models.Model):
     class Meta:
         ordering = ["resource__name"]
         constraints = [
-            models.UniqueConstraint(fields=["call", "resource"], name="call_resource_unique"),
-            models.CheckConstraint(condition=models.Q(budget__gt=0), name="budget_positive"),
+            models.UniqueConstraint(
+                fields=["call", "resource"],
+                name="call_resource_unique",
+                violation_error_message=_("This resource is already offered in the call."),
+            ),
+            models.CheckConstraint(
+                condition=models.Q(budget__gt=0),
+                name="budget_positive",
+                violation_error_message=_("The budget must be more than zero."),
+            ),
             models.CheckConstraint(
                 condition=models.Q(min_request__gte=0)
                 & models.Q(min_request__lte=models.F("max_request")),
                 name="request_limits_ordered",
+                violation_error_message=_(
+                    "The minimum request must be zero or more and not above the maximum."
+                ),
             ),
             models.CheckConstraint(
                 condition=models.Q(max_request__lte=models.F("budget")),
                 name="max_request_within_budget",
+                violation_error_message=_("The maximum request cannot exceed the budget."),
             ),
         ]
 

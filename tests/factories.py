@@ -1,5 +1,6 @@
 """Builders for objects the tests need often. People are in conftest.py (the personas)."""
 
+import re
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -22,6 +23,18 @@ def make_resource(code: str = "jupiter-booster", **fields) -> Resource:
     return resource
 
 
+def reference_prefix_for(code: str) -> str:
+    """The prefix matching a code: "JUPITER 2027-1" → "JUP27-1".
+
+    A code without a year and half keeps its letters and digits, as before.
+    """
+    letters = re.match(r"[A-Za-z]+", code)
+    cycle = re.search(r"(?<!\d)(?:\d{2})?(\d{2})-([12])(?!\d)", code)
+    if letters and cycle:
+        return f"{letters[0][:3].upper()}{cycle[1]}-{cycle[2]}"
+    return "".join(ch for ch in code if ch.isalnum())[:10] or "CALL"
+
+
 def make_call(
     code: str = "JUPITER 2027-1",
     *,
@@ -35,7 +48,7 @@ def make_call(
     closes_at = now + closes_in
     data = {
         "name": f"{code} call for proposals",
-        "reference_prefix": "".join(ch for ch in code if ch.isalnum())[:10] or "CALL",
+        "reference_prefix": reference_prefix_for(code),
         "description": "Large-scale AI and simulation projects on JUPITER.",
         "guidelines": "Describe the scientific goal, the method and why it needs this machine.",
         "time_zone": "Europe/Berlin",

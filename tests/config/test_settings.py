@@ -85,7 +85,9 @@ def test_relative_and_absolute_sqlite_urls(tmp_path):
     assert parse_database_url("sqlite:///db.sqlite3", tmp_path)["NAME"] == str(
         tmp_path / "db.sqlite3"
     )
-    assert parse_database_url("sqlite:////var/lib/allot.db", tmp_path)["NAME"] == "/var/lib/allot.db"
+    assert (
+        parse_database_url("sqlite:////var/lib/allot.db", tmp_path)["NAME"] == "/var/lib/allot.db"
+    )
 
 
 def test_unknown_database_scheme_is_refused(tmp_path):

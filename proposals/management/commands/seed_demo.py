@@ -1,0 +1,347 @@
+"""Demo data for trying Allot on a laptop: resources, three calls, one account per role.
+
+Safe to run again: everything is looked up by its natural key (resource code, call code,
+email) and only what is missing is created. Sends no email.
+"""
+
+import zoneinfo
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+from typing import Any
+
+from allauth.account.models import EmailAddress
+from django.apps import apps
+from django.conf import settings
+from django.contrib.auth.models import Group
+from django.core.management.base import BaseCommand
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import User
+from proposals.cycles import shift_date, shift_datetime
+from proposals.enums import CallRoleKind
+from proposals.models import Call, CallRole
+from proposals.services import DATE_FIELDS, DATETIME_FIELDS, call_create
+
+PASSWORD = "allot-demo-jupiter"  # noqa: S105 - a documented demo password, printed on purpose
+ZONE = zoneinfo.ZoneInfo("Europe/Berlin")
+
+RESOURCES = [
+    {
+        "code": "jupiter-booster",
+        "name": "JUPITER Booster",
+        "unit": "GPU-hours",
+        "slurm_cluster": "jupiter",
+        "slurm_partition": "booster",
+        "charge_rule": "gpu",
+        "description": "NVIDIA GH200 nodes with four GPUs each, for training and inference.",
+    },
+    {
+        "code": "juwels-cluster",
+        "name": "JUWELS Cluster",
+        "unit": "core-hours",
+        "slurm_cluster": "juwels",
+        "slurm_partition": "batch",
+        "charge_rule": "billing",
+        "description": "CPU nodes for data preparation, simulation and pre-processing.",
+    },
+    {
+        "code": "project-storage",
+        "name": "Project storage",
+        "unit": "TB",
+        "charge_rule": "none",
+        "description": "Shared project file system for data sets and checkpoints.",
+    },
+]
+# resource code: (budget, minimum request, maximum request)
+BUDGETS = {
+    "jupiter-booster": (Decimal(2_500_000), Decimal(10_000), Decimal(500_000)),
+    "juwels-cluster": (Decimal(40_000_000), Decimal(100_000), Decimal(5_000_000)),
+    "project-storage": (Decimal(500), Decimal(1), Decimal(100)),
+}
+CRITERIA = [
+    {
+        "name": "Scientific excellence",
+        "description": "Originality and importance of the research question; the team's record.",
+        "weight": Decimal(2),
+        "scale_min": 0,
+        "scale_max": 5,
+    },
+    {
+        "name": "Technical feasibility",
+        "description": "Do the codes scale on this machine, and is the request justified?",
+        "weight": Decimal(1),
+        "scale_min": 0,
+        "scale_max": 5,
+    },
+    {
+        "name": "Impact",
+        "description": "Benefit to science and society; open models, data and software.",
+        "weight": Decimal(1),
+        "scale_min": 0,
+        "scale_max": 5,
+    },
+]
+GUIDELINES = "\n\n".join(
+    [
+        "Who can apply: researchers at a university or public research institution in Europe. "
+        "The principal investigator must hold a doctorate and a contract that covers the "
+        "allocation period.",
+        "What to submit: the online form and a project description (PDF, at most 10 pages) "
+        "with the scientific goal, the method, the codes and their scaling on GPUs, the data "
+        "management plan and the results of previous allocations.",
+        "How proposals are reviewed: two scientific reviewers and a technical review by centre "
+        "staff; the allocation committee ranks the proposals and proposes awards within the "
+        "budget.",
+        "The deadline is strict, to the second. Late proposals cannot be accepted.",
+    ]
+)
+
+ACCOUNTS = [
+    {
+        "label": "Applicant (PI)",
+        "email": "pi@demo.allot.example",
+        "full_name": "Paula Investigator",
+        "affiliation": "Universität Beispielstadt, Institute for Machine Learning",
+        "country": "DE",
+        "orcid": "0000-0002-1825-0097",
+        "expertise": ["PE6"],
+        "keywords": ["large language models", "scaling laws"],
+    },
+    {
+        "label": "Co-investigator",
+        "email": "coi@demo.allot.example",
+        "full_name": "Carl Coinvestigator",
+        "affiliation": "Example Institute of Technology",
+        "country": "US",
+        "time_zone": "America/New_York",
+        "expertise": ["PE6", "PE7"],
+        "keywords": ["distributed training"],
+    },
+    {
+        "label": "Reviewer",
+        "email": "reviewer@demo.allot.example",
+        "full_name": "Rita Reviewer",
+        "affiliation": "Université d'Exemple",
+        "country": "FR",
+        "expertise": ["PE6"],
+        "keywords": ["deep learning", "optimisation"],
+    },
+    {
+        "label": "Committee member",
+        "email": "committee@demo.allot.example",
+        "full_name": "Conrad Committee",
+        "affiliation": "Universidad de Ejemplo",
+        "country": "ES",
+        "expertise": ["PE6", "PE1"],
+        "keywords": ["numerical methods"],
+    },
+    {
+        "label": "Call manager",
+        "email": "manager@demo.allot.example",
+        "full_name": "Marta Manager",
+        "affiliation": "Jülich Supercomputing Centre",
+        "country": "DE",
+        "expertise": ["PE6"],
+        "keywords": ["HPC operations"],
+        "manager": True,
+    },
+    {
+        "label": "Superuser (admin)",
+        "email": "admin@demo.allot.example",
+        "full_name": "Ada Admin",
+        "affiliation": "Jülich Supercomputing Centre",
+        "country": "DE",
+        "superuser": True,
+    },
+]
+
+
+@dataclass
+class Tally:
+    created: dict[str, int] = field(default_factory=dict)
+
+    def add(self, kind: str, created: bool = True) -> None:
+        if created:
+            self.created[kind] = self.created.get(kind, 0) + 1
+
+    @property
+    def total(self) -> int:
+        return sum(self.created.values())
+
+
+def _at(day: date, hour: int) -> datetime:
+    return datetime.combine(day, time(hour)).replace(tzinfo=ZONE)
+
+
+def _period_start_after(day: date) -> date:
+    """The first 1 May or 1 November after ``day``: allocation periods start there."""
+    for year in (day.year, day.year + 1):
+        for month in (5, 11):
+            start = date(year, month, 1)
+            if start > day:
+                return start
+    raise AssertionError("unreachable")
+
+
+def open_call_dates(today: date) -> dict[str, Any]:
+    """This half-year's call: opened three weeks ago, closes in six weeks at 17:00 Berlin."""
+    closes = _at(today + timedelta(weeks=6), 17)
+    review_due = closes + timedelta(weeks=6)
+    decisions_due = closes + timedelta(weeks=10)
+    period_start = _period_start_after(decisions_due.date())
+    return {
+        "opens_at": _at(today - timedelta(weeks=3), 9),
+        "closes_at": closes,
+        "review_due_at": review_due,
+        "reply_opens_at": review_due + timedelta(weeks=1),
+        "reply_closes_at": review_due + timedelta(weeks=3),
+        "decisions_due_at": decisions_due,
+        "period_start": period_start,
+        "period_end": shift_date(period_start, months=12) - timedelta(days=1),
+    }
+
+
+def shifted(dates: dict[str, Any], months: int) -> dict[str, Any]:
+    moved = {
+        name: shift_datetime(dates[name], months=months, zone=ZONE) for name in DATETIME_FIELDS
+    }
+    moved.update({name: shift_date(dates[name], months=months) for name in DATE_FIELDS})
+    return moved
+
+
+def call_names(period_start: date) -> dict[str, str]:
+    half = 1 if period_start.month < 11 else 2
+    code = f"JUPITER {period_start.year}-{half}"
+    return {
+        "code": code,
+        "name": f"{code}: compute time for AI and simulation",
+        "reference_prefix": f"JUP{period_start.year % 100:02d}-{half}",
+    }
+
+
+class Command(BaseCommand):
+    help = "Create demo resources, calls and one account per role (safe to run twice)."
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        tally = Tally()
+        with transaction.atomic():
+            resources = self._resources(tally)
+            users = self._accounts(tally)
+            manager = users["manager@demo.allot.example"]
+            open_dates = open_call_dates(timezone.localdate(timezone=ZONE))
+            last_year = self._call(shifted(open_dates, -12), resources, manager, tally)
+            current = self._call(open_dates, resources, manager, tally)
+            self._call(shifted(open_dates, 6), resources, manager, tally)
+            if last_year.decisions_published_at is None:
+                Call.objects.filter(pk=last_year.pk).update(
+                    decisions_published_at=last_year.decisions_due_at
+                )
+                tally.add("published decisions")
+            self._role(
+                current, CallRoleKind.REVIEWER, users["reviewer@demo.allot.example"], 5, tally
+            )
+            self._role(
+                current, CallRoleKind.COMMITTEE, users["committee@demo.allot.example"], None, tally
+            )
+        self._report(tally)
+
+    def _resources(self, tally: Tally) -> dict[str, Any]:
+        resource_model = apps.get_model("allocations", "Resource")
+        found = {}
+        for data in RESOURCES:
+            defaults = {key: value for key, value in data.items() if key != "code"}
+            resource, created = resource_model.objects.get_or_create(
+                code=data["code"], defaults=defaults
+            )
+            tally.add("resources", created)
+            found[resource.code] = resource
+        return found
+
+    def _accounts(self, tally: Tally) -> dict[str, User]:
+        group, created = Group.objects.get_or_create(name=settings.CALL_MANAGERS_GROUP)
+        tally.add("groups", created)
+        users = {}
+        for data in ACCOUNTS:
+            profile = {
+                key: value
+                for key, value in data.items()
+                if key not in {"label", "email", "manager", "superuser"}
+            }
+            user = User.objects.filter(email__iexact=data["email"]).first()
+            if user is None:
+                create = (
+                    User.objects.create_superuser
+                    if data.get("superuser")
+                    else User.objects.create_user
+                )
+                user = create(email=data["email"], password=PASSWORD, **profile)
+                tally.add("accounts")
+            _, created = EmailAddress.objects.get_or_create(
+                user=user, email=data["email"], defaults={"verified": True, "primary": True}
+            )
+            tally.add("email addresses", created)
+            if data.get("manager") and not user.groups.filter(pk=group.pk).exists():
+                user.groups.add(group)
+                tally.add("group memberships")
+            users[data["email"]] = user
+        return users
+
+    def _call(
+        self, dates: dict[str, Any], resources: dict[str, Any], by: User, tally: Tally
+    ) -> Call:
+        names = call_names(dates["period_start"])
+        existing = Call.objects.filter(code__iexact=names["code"]).first()
+        if existing is not None:
+            return existing
+        data = {
+            **names,
+            **dates,
+            "description": (
+                "Compute time on the JUPITER Booster for large-scale AI and simulation "
+                "projects, with CPU time on JUWELS and project storage alongside."
+            ),
+            "guidelines": GUIDELINES,
+            "time_zone": "Europe/Berlin",
+            "right_of_reply": True,
+        }
+        budgets = [
+            {"resource": resources[code], "budget": b, "min_request": lo, "max_request": hi}
+            for code, (b, lo, hi) in BUDGETS.items()
+        ]
+        call = call_create(by=by, data=data, budgets=budgets, criteria=CRITERIA)
+        tally.add("calls")
+        return call
+
+    def _role(
+        self, call: Call, role: CallRoleKind, user: User, max_load: int | None, tally: Tally
+    ) -> None:
+        # Straight to the table, with the user linked: the demo sends no "you have a role" email.
+        _, created = CallRole.objects.get_or_create(
+            call=call,
+            role=role,
+            email=user.email,
+            defaults={"user": user, "max_load": max_load},
+        )
+        tally.add("call roles", created)
+
+    def _report(self, tally: Tally) -> None:
+        if tally.total:
+            summary = ", ".join(f"{kind}: {count}" for kind, count in tally.created.items())
+            self.stdout.write(self.style.SUCCESS(f"Demo data created: {summary}."))
+        else:
+            self.stdout.write("Demo data already present: nothing changed.")
+        self.stdout.write("")
+        width = max(len(data["label"]) for data in ACCOUNTS)
+        self.stdout.write(f"{'Role'.ljust(width)}  Email")
+        self.stdout.write(f"{'-' * width}  {'-' * 30}")
+        for data in ACCOUNTS:
+            self.stdout.write(f"{data['label'].ljust(width)}  {data['email']}")
+        self.stdout.write("")
+        self.stdout.write(f"Password for every account: {PASSWORD}")
+        self.stdout.write(
+            "The call manager and the superuser are asked to set up two-factor authentication "
+            "(an authenticator app) before they can manage calls."
+        )
+        self.stdout.write(f"Open {settings.SITE_URL}/ and sign in.")

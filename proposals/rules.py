@@ -1,0 +1,30 @@
+"""Permission predicates about calls (STYLE: named, combined explicitly, tested one by one).
+
+A role counts only once it is linked to a user: a pending role (an email nobody has verified
+yet) gives nobody anything.
+"""
+
+from accounts.models import User
+from accounts.rules import is_call_manager
+from proposals.enums import CallRoleKind
+from proposals.models import Call
+
+
+def _has_call_role(user: User, call: Call, role: CallRoleKind) -> bool:
+    if not user.is_authenticated or not user.is_active:
+        return False
+    return call.roles.filter(user=user, role=role).exists()
+
+
+def is_committee_member(user: User, call: Call) -> bool:
+    return _has_call_role(user, call, CallRoleKind.COMMITTEE)
+
+
+def is_call_reviewer(user: User, call: Call) -> bool:
+    """In the call's reviewer pool (assignment to a proposal is a separate, later question)."""
+    return _has_call_role(user, call, CallRoleKind.REVIEWER)
+
+
+def can_manage_call(user: User, call: Call) -> bool:
+    """Call managers manage every call; there are no per-call managers yet."""
+    return is_call_manager(user)
