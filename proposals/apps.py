@@ -3,7 +3,7 @@ from django.apps import AppConfig
 
 def _claim_call_roles(sender, request, email_address, **kwargs) -> None:
     """allauth's ``email_confirmed``: roles waiting for this address go to its owner."""
-    from proposals.services import call_roles_claim
+    from proposals.services.calls import call_roles_claim
 
     call_roles_claim(user=email_address.user, email=email_address.email)
 

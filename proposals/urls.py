@@ -1,6 +1,6 @@
 from django.urls import path
 
-from proposals import views
+from proposals.views import calls as views
 
 urlpatterns = [
     path("calls/", views.call_list, name="call_list"),

@@ -7,7 +7,7 @@ from django.core import mail
 from accounts.models import User
 from notifications.models import OutboxMessage
 from proposals.models import CallRole
-from proposals.services import call_role_add, call_role_remove
+from proposals.services.calls import call_role_add, call_role_remove
 from tests.conftest import make_user
 from tests.factories import make_call
 

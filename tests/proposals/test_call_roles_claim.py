@@ -5,7 +5,7 @@ from allauth.account.signals import email_confirmed
 
 from accounts.models import User
 from proposals.models import CallRole
-from proposals.services import call_role_add, call_roles_claim
+from proposals.services.calls import call_role_add, call_roles_claim
 from tests.factories import make_call
 
 

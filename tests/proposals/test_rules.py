@@ -4,7 +4,7 @@ import pytest
 from django.contrib.auth.models import AnonymousUser
 
 from proposals.rules import can_manage_call, is_call_reviewer, is_committee_member
-from proposals.services import call_role_add
+from proposals.services.calls import call_role_add
 from tests.factories import make_call
 
 

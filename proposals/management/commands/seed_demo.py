@@ -22,7 +22,7 @@ from accounts.models import User
 from proposals.cycles import shift_date, shift_datetime
 from proposals.enums import CallRoleKind
 from proposals.models import Call, CallRole
-from proposals.services import DATE_FIELDS, DATETIME_FIELDS, call_create
+from proposals.services.calls import DATE_FIELDS, DATETIME_FIELDS, call_create
 
 PASSWORD = "allot-demo-jupiter"  # noqa: S105 - a documented demo password, printed on purpose
 ZONE = zoneinfo.ZoneInfo("Europe/Berlin")

@@ -11,9 +11,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from accounts.decorators import manager_required
-from proposals import selectors, services
-from proposals.forms import CallEditor, CallRoleForm
+from proposals.forms.calls import CallEditor, CallRoleForm
 from proposals.rules import can_manage_call
+from proposals.selectors import calls as selectors
+from proposals.services import calls as services
 
 
 @require_safe

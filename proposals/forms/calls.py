@@ -20,7 +20,7 @@ from django.utils.translation import gettext_lazy as _
 from proposals.cycles import local_time_exists
 from proposals.enums import CallRoleKind
 from proposals.models import Call, CallCriterion, CallResource
-from proposals.services import DATETIME_FIELDS, EDITABLE_FIELDS, BudgetData, CriterionData
+from proposals.services.calls import DATETIME_FIELDS, EDITABLE_FIELDS, BudgetData, CriterionData
 
 LOCAL_DATETIME_FORMAT = "%Y-%m-%dT%H:%M:%S"
 
