@@ -4,10 +4,19 @@ A role counts only once it is linked to a user: a pending role (an email nobody 
 yet) gives nobody anything.
 """
 
+from datetime import datetime
+
 from accounts.models import User
 from accounts.rules import is_call_manager
-from proposals.enums import CallRoleKind
-from proposals.models import Call
+from proposals.enums import (
+    EDITABLE,
+    WITHDRAWABLE,
+    CallRoleKind,
+    CallStatus,
+    ProposalStatus,
+    TeamStatus,
+)
+from proposals.models import Call, Proposal
 
 
 def _has_call_role(user: User, call: Call, role: CallRoleKind) -> bool:
@@ -28,3 +37,67 @@ def is_call_reviewer(user: User, call: Call) -> bool:
 def can_manage_call(user: User, call: Call) -> bool:
     """Call managers manage every call; there are no per-call managers yet."""
     return is_call_manager(user)
+
+
+# --- Proposals (PRODUCT §1.1, §4.2) ---------------------------------------------------------
+
+
+def call_accepts_submissions(call: Call, now: datetime) -> bool:
+    """Open, to the second: from ``opens_at`` (inclusive) to ``closes_at`` (exclusive)."""
+    return call.status_at(now) == CallStatus.OPEN
+
+
+def is_pi(user: User, proposal: Proposal) -> bool:
+    return user.is_authenticated and proposal.pi_id == user.pk
+
+
+def is_team_member(user: User, proposal: Proposal) -> bool:
+    """The PI or a co-investigator who accepted the invitation."""
+    if is_pi(user, proposal):
+        return True
+    if not user.is_authenticated:
+        return False
+    return proposal.team.filter(user=user, status=TeamStatus.ACCEPTED).exists()
+
+
+def can_view_proposal(user: User, proposal: Proposal) -> bool:
+    """Team, call managers and the call's committee. Reviewers come with the review issue."""
+    return (
+        is_team_member(user, proposal)
+        or can_manage_call(user, proposal.call)
+        or is_committee_member(user, proposal.call)
+    )
+
+
+def can_edit_proposal(user: User, proposal: Proposal, now: datetime) -> bool:
+    return (
+        proposal.status in EDITABLE
+        and call_accepts_submissions(proposal.call, now)
+        and is_team_member(user, proposal)
+    )
+
+
+def can_submit_proposal(user: User, proposal: Proposal, now: datetime) -> bool:
+    return (
+        proposal.status in EDITABLE
+        and call_accepts_submissions(proposal.call, now)
+        and is_pi(user, proposal)
+    )
+
+
+def can_unsubmit_proposal(user: User, proposal: Proposal, now: datetime) -> bool:
+    """Before the deadline the PI may take a submitted proposal back to draft."""
+    return (
+        proposal.status == ProposalStatus.SUBMITTED
+        and call_accepts_submissions(proposal.call, now)
+        and is_pi(user, proposal)
+    )
+
+
+def can_withdraw_proposal(user: User, proposal: Proposal) -> bool:
+    return proposal.status in WITHDRAWABLE and is_pi(user, proposal)
+
+
+def can_manage_team(user: User, proposal: Proposal, now: datetime) -> bool:
+    """Only the PI invites and removes members, while the proposal can still change."""
+    return is_pi(user, proposal) and can_edit_proposal(user, proposal, now)

@@ -1,3 +1,25 @@
 from proposals.models.calls import Call, CallCriterion, CallQuerySet, CallResource, CallRole
+from proposals.models.proposals import (
+    Attachment,
+    Proposal,
+    ProposalQuerySet,
+    ProposalVersion,
+    ResourceRequest,
+    ScalingPoint,
+    TeamMember,
+)
 
-__all__ = ["Call", "CallCriterion", "CallQuerySet", "CallResource", "CallRole"]
+__all__ = [
+    "Attachment",
+    "Call",
+    "CallCriterion",
+    "CallQuerySet",
+    "CallResource",
+    "CallRole",
+    "Proposal",
+    "ProposalQuerySet",
+    "ProposalVersion",
+    "ResourceRequest",
+    "ScalingPoint",
+    "TeamMember",
+]

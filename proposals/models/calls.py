@@ -82,6 +82,7 @@ class Call(models.Model):
         validators=[MinValueValidator(1), MaxValueValidator(100)],
     )
 
+    last_reference_number = models.PositiveIntegerField(default=0, editable=False)
     decisions_published_at = models.DateTimeField(null=True, blank=True, editable=False)
     archived_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
