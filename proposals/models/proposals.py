@@ -45,7 +45,8 @@ class Proposal(models.Model):
     status = models.CharField(
         _("status"), max_length=24, choices=ProposalStatus, default=ProposalStatus.DRAFT
     )
-    reference = models.CharField(_("reference"), max_length=32, null=True, blank=True)
+    # NULL until the first submission: many drafts, each reference unique once given.
+    reference = models.CharField(_("reference"), max_length=32, null=True, blank=True)  # noqa: DJ001
     reference_number = models.PositiveIntegerField(null=True, blank=True, editable=False)
     lock_version = models.PositiveIntegerField(default=1, editable=False)
 
@@ -104,7 +105,7 @@ class Proposal(models.Model):
                 condition=models.Q(status__in=ProposalStatus.values), name="proposal_status_valid"
             ),
             models.CheckConstraint(
-                condition=models.Q(status=ProposalStatus.DRAFT, submitted_at__isnull=True)
+                condition=models.Q(status__in=[ProposalStatus.DRAFT, ProposalStatus.WITHDRAWN])
                 | models.Q(reference__isnull=False),
                 name="proposal_submitted_has_reference",
             ),
@@ -208,6 +209,9 @@ class ScalingPoint(models.Model):
                 condition=models.Q(seconds_per_step__gt=0), name="scaling_time_positive"
             ),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.gpus} GPUs: {self.seconds_per_step} s/step"
 
 
 def attachment_path(instance: "Attachment", filename: str) -> str:
