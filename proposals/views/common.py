@@ -1,4 +1,4 @@
-"""What every proposal page shows: the proposal, its call, the sections and what the reader may do."""
+"""What every proposal page shows: the proposal, its call, its sections, what the reader may do."""
 
 from django.http import HttpRequest
 from django.utils import timezone
