@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass
 
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
 from proposals.enums import AttachmentKind, ProposalSection
@@ -48,7 +49,7 @@ def proposal_problems(proposal: Proposal) -> list[Problem]:
         if not getattr(proposal, name):
             label = proposal._meta.get_field(name).verbose_name
             problems.append(
-                Problem(section, name, _("%(field)s is required.") % {"field": label.capitalize()})
+                Problem(section, name, _("%(field)s is required.") % {"field": capfirst(label)})
             )
 
     requests = {r.call_resource_id: r for r in proposal.requests.all()}

@@ -1,9 +1,20 @@
-"""Demo data for trying Allot on a laptop: resources, three calls, one account per role.
+"""Demo data for trying Allot on a laptop: resources, four calls, one account per role, and
+proposals in every state.
+
+Calls: last year's (decided), this half-year's (open), the next (upcoming) and, unless some call
+is already closed and waiting for its decisions, a "JUWELS AI" call that closed three weeks ago
+(in review). Proposals: in the open call a draft with an accepted co-investigator, a submitted
+one and a withdrawn one; in the decided call one awarded, one partially awarded, one
+waitlisted and one rejected; in the closed call one under review. Every proposal that was
+submitted has its reference, version 1 and a project description PDF (made with pypdf, stored
+through Django's storage).
 
 Safe to run again: everything is looked up by its natural key (resource code, call code,
-email) and only what is missing is created. Sends no email.
+email, a proposal's acronym in its call) and only what is missing is created. Rows are
+written directly: no email is sent.
 """
 
+import hashlib
 import zoneinfo
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -14,15 +25,33 @@ from allauth.account.models import EmailAddress
 from django.apps import apps
 from django.conf import settings
 from django.contrib.auth.models import Group
+from django.core.files.base import ContentFile
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
 from proposals.cycles import shift_date, shift_datetime
-from proposals.enums import CallRoleKind
-from proposals.models import Call, CallRole
+from proposals.enums import AttachmentKind, CallRoleKind, ProposalStatus, TeamStatus
+from proposals.management.demo_proposals import (
+    COI_EMAIL,
+    DESCRIPTION_PAGES,
+    PROPOSALS,
+    DemoProposal,
+    description_pdf,
+)
+from proposals.models import (
+    Attachment,
+    Call,
+    CallRole,
+    Proposal,
+    ProposalVersion,
+    ResourceRequest,
+    ScalingPoint,
+    TeamMember,
+)
 from proposals.services.calls import DATE_FIELDS, DATETIME_FIELDS, call_create
+from proposals.services.lifecycle import proposal_snapshot
 
 PASSWORD = "allot-demo-jupiter"  # noqa: S105 - a documented demo password, printed on purpose
 ZONE = zoneinfo.ZoneInfo("Europe/Berlin")
@@ -36,6 +65,15 @@ RESOURCES = [
         "slurm_partition": "booster",
         "charge_rule": "gpu",
         "description": "NVIDIA GH200 nodes with four GPUs each, for training and inference.",
+    },
+    {
+        "code": "juwels-booster",
+        "name": "JUWELS Booster",
+        "unit": "GPU-hours",
+        "slurm_cluster": "juwels",
+        "slurm_partition": "booster",
+        "charge_rule": "gpu",
+        "description": "NVIDIA A100 nodes with four GPUs each, for AI training at medium scale.",
     },
     {
         "code": "juwels-cluster",
@@ -59,6 +97,11 @@ BUDGETS = {
     "jupiter-booster": (Decimal(2_500_000), Decimal(10_000), Decimal(500_000)),
     "juwels-cluster": (Decimal(40_000_000), Decimal(100_000), Decimal(5_000_000)),
     "project-storage": (Decimal(500), Decimal(1), Decimal(100)),
+}
+# The JUWELS AI call (closed, in review): GPUs on JUWELS and storage.
+JUWELS_AI_BUDGETS = {
+    "juwels-booster": (Decimal(1_200_000), Decimal(5_000), Decimal(250_000)),
+    "project-storage": (Decimal(200), Decimal(1), Decimal(50)),
 }
 CRITERIA = [
     {
@@ -221,16 +264,50 @@ def call_names(period_start: date) -> dict[str, str]:
     }
 
 
+def closed_call_dates(today: date) -> dict[str, Any]:
+    """A call that closed three weeks ago at 17:00 Berlin; reviews are due in three weeks."""
+    closes = _at(today - timedelta(weeks=3), 17)
+    decisions_due = closes + timedelta(weeks=10)
+    period_start = _period_start_after(decisions_due.date())
+    return {
+        "opens_at": _at(today - timedelta(weeks=15), 9),
+        "closes_at": closes,
+        "review_due_at": closes + timedelta(weeks=6),
+        "reply_opens_at": None,
+        "reply_closes_at": None,
+        "decisions_due_at": decisions_due,
+        "period_start": period_start,
+        "period_end": shift_date(period_start, months=12) - timedelta(days=1),
+    }
+
+
+def juwels_ai_names(period_start: date) -> dict[str, str]:
+    half = 1 if period_start.month < 11 else 2
+    code = f"JUWELS AI {period_start.year}-{half}"
+    return {
+        "code": code,
+        "name": f"{code}: GPU time for AI on the JUWELS Booster",
+        "reference_prefix": f"JWA{period_start.year % 100:02d}-{half}",
+    }
+
+
 class Command(BaseCommand):
-    help = "Create demo resources, calls and one account per role (safe to run twice)."
+    help = (
+        "Create demo resources, calls, one account per role and proposals in every state "
+        "(safe to run twice)."
+    )
 
     def handle(self, *args: Any, **options: Any) -> None:
         tally = Tally()
+        now = timezone.now()
+        today = timezone.localdate(now, timezone=ZONE)
         with transaction.atomic():
             resources = self._resources(tally)
             users = self._accounts(tally)
             manager = users["manager@demo.allot.example"]
-            open_dates = open_call_dates(timezone.localdate(timezone=ZONE))
+            reviewer = users["reviewer@demo.allot.example"]
+            committee = users["committee@demo.allot.example"]
+            open_dates = open_call_dates(today)
             last_year = self._call(shifted(open_dates, -12), resources, manager, tally)
             current = self._call(open_dates, resources, manager, tally)
             self._call(shifted(open_dates, 6), resources, manager, tally)
@@ -239,12 +316,13 @@ class Command(BaseCommand):
                     decisions_published_at=last_year.decisions_due_at
                 )
                 tally.add("published decisions")
-            self._role(
-                current, CallRoleKind.REVIEWER, users["reviewer@demo.allot.example"], 5, tally
-            )
-            self._role(
-                current, CallRoleKind.COMMITTEE, users["committee@demo.allot.example"], None, tally
-            )
+            closed = self._closed_call(today, now, resources, manager, tally)
+            for call in (current, closed):
+                self._role(call, CallRoleKind.REVIEWER, reviewer, 5, tally)
+                self._role(call, CallRoleKind.COMMITTEE, committee, None, tally)
+            calls = {"open": current, "decided": last_year, "closed": closed}
+            for demo in PROPOSALS:
+                self._proposal(demo, calls[demo.call], users, now, tally)
         self._report(tally)
 
     def _resources(self, tally: Tally) -> dict[str, Any]:
@@ -289,30 +367,65 @@ class Command(BaseCommand):
         return users
 
     def _call(
-        self, dates: dict[str, Any], resources: dict[str, Any], by: User, tally: Tally
+        self,
+        dates: dict[str, Any],
+        resources: dict[str, Any],
+        by: User,
+        tally: Tally,
+        *,
+        names: dict[str, str] | None = None,
+        budgets: dict[str, tuple[Decimal, Decimal, Decimal]] = BUDGETS,
+        description: str = (
+            "Compute time on the JUPITER Booster for large-scale AI and simulation "
+            "projects, with CPU time on JUWELS and project storage alongside."
+        ),
     ) -> Call:
-        names = call_names(dates["period_start"])
+        names = names or call_names(dates["period_start"])
         existing = Call.objects.filter(code__iexact=names["code"]).first()
         if existing is not None:
             return existing
         data = {
             **names,
             **dates,
-            "description": (
-                "Compute time on the JUPITER Booster for large-scale AI and simulation "
-                "projects, with CPU time on JUWELS and project storage alongside."
-            ),
+            "description": description,
             "guidelines": GUIDELINES,
             "time_zone": "Europe/Berlin",
-            "right_of_reply": True,
+            "right_of_reply": dates.get("reply_opens_at") is not None,
         }
-        budgets = [
+        rows = [
             {"resource": resources[code], "budget": b, "min_request": lo, "max_request": hi}
-            for code, (b, lo, hi) in BUDGETS.items()
+            for code, (b, lo, hi) in budgets.items()
         ]
-        call = call_create(by=by, data=data, budgets=budgets, criteria=CRITERIA)
+        call = call_create(by=by, data=data, budgets=rows, criteria=CRITERIA)
         tally.add("calls")
         return call
+
+    def _closed_call(
+        self, today: date, now: datetime, resources: dict[str, Any], by: User, tally: Tally
+    ) -> Call:
+        """A call closed and waiting for its decisions: an existing one, else JUWELS AI."""
+        waiting = (
+            Call.objects.filter(
+                archived_at__isnull=True, decisions_published_at__isnull=True, closes_at__lte=now
+            )
+            .order_by("-closes_at")
+            .first()
+        )
+        if waiting is not None:
+            return waiting
+        dates = closed_call_dates(today)
+        return self._call(
+            dates,
+            resources,
+            by,
+            tally,
+            names=juwels_ai_names(dates["period_start"]),
+            budgets=JUWELS_AI_BUDGETS,
+            description=(
+                "GPU time on the JUWELS Booster for training and evaluating AI models, with "
+                "project storage for data sets and checkpoints."
+            ),
+        )
 
     def _role(
         self, call: Call, role: CallRoleKind, user: User, max_load: int | None, tally: Tally
@@ -325,6 +438,120 @@ class Command(BaseCommand):
             defaults={"user": user, "max_load": max_load},
         )
         tally.add("call roles", created)
+
+    def _proposal(
+        self, demo: DemoProposal, call: Call, users: dict[str, User], now: datetime, tally: Tally
+    ) -> None:
+        """One demo proposal with everything its state implies, unless its acronym is taken.
+
+        Written straight to the tables (the lifecycle services would send receipts): a
+        reference from the call's counter, version 1 frozen by ``proposal_snapshot``, and a
+        description PDF for every proposal that was submitted.
+        """
+        if Proposal.objects.filter(call=call, acronym__iexact=demo.acronym).exists():
+            return
+        pi = users[demo.pi]
+        submitted = demo.status != ProposalStatus.DRAFT
+        if demo.call == "open":
+            submitted_at = now - timedelta(days=6 if demo.status == ProposalStatus.WITHDRAWN else 2)
+        else:
+            submitted_at = call.closes_at - timedelta(days=2)
+        fields: dict[str, Any] = {
+            "title": demo.title,
+            "acronym": demo.acronym,
+            "abstract": (
+                f"{demo.title}: we train and evaluate models on the JUPITER and JUWELS "
+                "Boosters and publish the models, the code and the evaluation data openly."
+            ),
+            "field": demo.field,
+            "keywords": list(demo.keywords),
+            "pi_affiliation": pi.affiliation,
+            "pi_country": pi.country,
+            "updated_by": pi,
+        }
+        if demo.complete:
+            fields.update(
+                previous_allocations="JUWELS Booster 2025: 80,000 GPU-hours, two papers.",
+                codes="PyTorch 2.5, Megatron-LM 0.9, NCCL 2.21",
+                job_size="256 GPUs (64 nodes)",
+                wall_time="24 hours",
+                memory="80 GB per GPU",
+                storage="150 TB on the project file system; checkpoints archived to tape.",
+            )
+        if submitted:
+            locked = Call.objects.select_for_update().get(pk=call.pk)
+            number = locked.last_reference_number + 1
+            Call.objects.filter(pk=call.pk).update(last_reference_number=number)
+            fields.update(
+                reference_number=number,
+                reference=f"{call.reference_prefix}-{number:04d}",
+                submitted_at=submitted_at,
+            )
+        if demo.status == ProposalStatus.WITHDRAWN:
+            fields["withdrawn_at"] = now - timedelta(days=1)
+        proposal = Proposal.objects.create(call=call, pi=pi, status=demo.status, **fields)
+        tally.add("proposals")
+
+        offers = {offer.resource.code: offer for offer in call.call_resources.all()}
+        for code, amount in demo.requests.items():
+            offer = offers.get(code)
+            if offer is None:
+                continue
+            ResourceRequest.objects.create(
+                proposal=proposal,
+                call_resource=offer,
+                amount=min(max(Decimal(amount), offer.min_request), offer.max_request),
+                justification="Measured on a 64-GPU test allocation: 2,000 GPU-hours per run.",
+            )
+        if demo.complete:
+            for position, (gpus, seconds) in enumerate([(64, "1.2000"), (256, "0.3300")]):
+                ScalingPoint.objects.create(
+                    proposal=proposal,
+                    gpus=gpus,
+                    seconds_per_step=Decimal(seconds),
+                    position=position,
+                )
+        if demo.with_coi:
+            coi = users[COI_EMAIL]
+            member = TeamMember.objects.create(
+                proposal=proposal,
+                email=coi.email,
+                user=coi,
+                status=TeamStatus.ACCEPTED,
+                invited_by=pi,
+                responded_at=submitted_at - timedelta(days=3) if submitted else now,
+            )
+            TeamMember.objects.filter(pk=member.pk).update(
+                invited_at=member.responded_at - timedelta(days=1)
+            )
+            tally.add("team members")
+        if submitted:
+            self._description(proposal, pi, uploaded_at=submitted_at - timedelta(days=1))
+            tally.add("attachments")
+            proposal.refresh_from_db()
+            ProposalVersion.objects.create(
+                proposal=proposal,
+                number=1,
+                snapshot=proposal_snapshot(proposal),
+                submitted_at=submitted_at,
+                submitted_by=pi,
+            )
+            tally.add("versions")
+
+    def _description(self, proposal: Proposal, by: User, *, uploaded_at: datetime) -> None:
+        data = description_pdf(f"{proposal.acronym}: {proposal.title}")
+        attachment = Attachment(
+            proposal=proposal,
+            kind=AttachmentKind.DESCRIPTION,
+            original_name=f"{proposal.acronym}-description.pdf",
+            size=len(data),
+            pages=DESCRIPTION_PAGES,
+            sha256=hashlib.sha256(data).hexdigest(),
+            uploaded_by=by,
+        )
+        attachment.file.save("description.pdf", ContentFile(data), save=False)
+        attachment.save()
+        Attachment.objects.filter(pk=attachment.pk).update(uploaded_at=uploaded_at)
 
     def _report(self, tally: Tally) -> None:
         if tally.total:

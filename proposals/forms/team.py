@@ -1,0 +1,16 @@
+"""The form of the team page: the PI invites a co-investigator by email."""
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+
+class TeamInviteForm(forms.Form):
+    email = forms.EmailField(
+        label=_("Email address of the co-investigator"),
+        max_length=254,
+        help_text=_(
+            "They get an email with a link to accept or decline. Someone without an Allot "
+            "account signs up with this address first."
+        ),
+        widget=forms.EmailInput(attrs={"autocomplete": "off"}),
+    )
