@@ -23,7 +23,7 @@ from django.views.decorators.http import require_http_methods
 
 from proposals import rules
 from proposals.enums import EDITABLE, ProposalSection
-from proposals.forms.proposal import EDITORS, SectionEditor
+from proposals.forms.editors import EDITORS, SectionEditor
 from proposals.models import Proposal
 from proposals.selectors.completeness import Problem, proposal_problems
 from proposals.selectors.proposals import get_proposal_for_user
