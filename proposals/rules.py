@@ -60,12 +60,18 @@ def is_team_member(user: User, proposal: Proposal) -> bool:
     return proposal.team.filter(user=user, status=TeamStatus.ACCEPTED).exists()
 
 
+def is_in_competition(proposal: Proposal) -> bool:
+    """Submitted at least once and not back in draft: what a committee gets to read."""
+    return proposal.reference is not None and proposal.status != ProposalStatus.DRAFT
+
+
 def can_view_proposal(user: User, proposal: Proposal) -> bool:
-    """Team, call managers and the call's committee. Reviewers come with the review issue."""
+    """The team and call managers always; the call's committee once it was submitted (a draft
+    is the team's own work until then). Reviewers come with the review issue."""
     return (
         is_team_member(user, proposal)
         or can_manage_call(user, proposal.call)
-        or is_committee_member(user, proposal.call)
+        or (is_in_competition(proposal) and is_committee_member(user, proposal.call))
     )
 
 

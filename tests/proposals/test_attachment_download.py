@@ -6,8 +6,10 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from proposals.services.attachments import attachment_upload
+from proposals.services.lifecycle import proposal_submit
+from tests.factories import make_call
 from tests.pdfs import pdf_bytes
-from tests.proposal_factories import add_description
+from tests.proposal_factories import add_call_role, add_description, complete_proposal
 from tests.proposals.people import answers, cast, login_url
 
 pytestmark = pytest.mark.django_db
@@ -29,7 +31,7 @@ def description(people):
     return add_description(people.proposal, pages=2, name="Projektbeschreibung.pdf")
 
 
-@pytest.mark.parametrize("role", ["pi", "coi", "manager", "committee"])
+@pytest.mark.parametrize("role", ["pi", "coi", "manager"])
 def test_the_file_comes_as_a_pdf_download(client, people, description, role):
     client.force_login(people.people[role])
 
@@ -56,7 +58,7 @@ def test_who_may_download(client, people, description):
         "invited": 404,
         "applicant": 404,
         "reviewer": 404,
-        "committee": 200,
+        "committee": 404,  # a draft stays the team's own until it is submitted
         "manager": 200,
         "anonymous": login_url(target),
     }
@@ -132,3 +134,25 @@ def test_download_answers_get_only(client, people, description, method):
     client.force_login(people.people["pi"])
 
     assert getattr(client, method)(url(description)).status_code == 405
+
+
+def test_the_committee_downloads_the_description_of_a_submitted_proposal(
+    client, call_with_committee
+):
+    call, pi, committee = call_with_committee
+    proposal = complete_proposal(call, pi)
+    proposal_submit(proposal=proposal, by=pi)
+    description = proposal.attachments.get(kind="description")
+    client.force_login(committee)
+
+    response = client.get(url(description))
+
+    assert response.status_code == 200
+    assert b"".join(response.streaming_content) == description.file.open("rb").read()
+
+
+@pytest.fixture
+def call_with_committee(pi, committee):
+    call = make_call()
+    add_call_role(call, committee)
+    return call, pi, committee

@@ -144,7 +144,7 @@ def test_who_may_remove(client, people):
         "invited": 404,
         "applicant": 404,
         "reviewer": 404,
-        "committee": 403,
+        "committee": 404,  # a draft stays the team's own until it is submitted
         "manager": 403,
         "anonymous": login_url(target),
     }

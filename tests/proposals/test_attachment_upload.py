@@ -309,7 +309,7 @@ def test_who_may_see_the_page(client, pi, coi, outsider, reviewer, committee, ma
         "invited": 404,
         "applicant": 404,
         "reviewer": 404,
-        "committee": 200,
+        "committee": 404,  # a draft stays the team's own until it is submitted
         "manager": 200,
         "anonymous": login_url(target),
     }
@@ -339,7 +339,7 @@ def test_who_may_upload(client, pi, coi, outsider, reviewer, committee, manager)
         "invited": 404,
         "applicant": 404,
         "reviewer": 404,
-        "committee": 403,
+        "committee": 404,  # a draft stays the team's own until it is submitted
         "manager": 403,
         "anonymous": login_url(target),
     }

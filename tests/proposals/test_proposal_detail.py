@@ -127,18 +127,32 @@ def test_a_co_investigator_sees_the_overview_without_submit_or_withdraw(client, 
     assert f'<a href="{general}#id_abstract">Abstract is required.</a>' in html
 
 
-@pytest.mark.parametrize("who", ["committee", "manager"])
-def test_committee_and_managers_read_it_without_any_action(client, request, draft, call, who):
-    person = request.getfixturevalue(who)
-    if who == "committee":
-        add_call_role(call, person)
-
-    html = page(client, person, draft)
+def test_a_manager_reads_a_draft_without_any_action(client, draft, manager):
+    html = page(client, manager, draft)
 
     assert actions(html) == []
     assert "<form" not in html.split('class="proposal-body"')[1]
     assert "Abstract is required." in html
     assert "#id_abstract" not in html
+
+
+def test_the_committee_does_not_see_a_draft(client, draft, call, committee):
+    add_call_role(call, committee)
+    client.force_login(committee)
+
+    assert client.get(url(draft)).status_code == 404
+
+
+def test_the_committee_reads_a_submitted_proposal_without_any_action(client, call, pi, committee):
+    proposal = complete_proposal(call, pi)
+    proposal_submit(proposal=proposal, by=pi)
+    add_call_role(call, committee)
+
+    html = page(client, committee, proposal)
+
+    assert actions(html) == []
+    assert proposal.title in html
+    assert "<form" not in html.split('class="proposal-body"')[1]
 
 
 @pytest.mark.parametrize("who", ["outsider", "reviewer"])

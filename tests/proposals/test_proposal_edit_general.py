@@ -280,12 +280,19 @@ def test_another_applicant_with_a_draft_in_the_same_call_gets_404(client, outsid
 
 
 @pytest.mark.parametrize("section", SECTIONS)
-@pytest.mark.parametrize("who", ["committee", "manager"])
-def test_readers_see_it_read_only_and_may_not_save(client, request, draft, who, section):
-    person = request.getfixturevalue(who)
-    if who == "committee":
-        CallRole.objects.create(call=draft.call, role="committee", email=person.email, user=person)
-    client.force_login(person)
+def test_the_committee_does_not_see_a_draft(client, committee, draft, section):
+    CallRole.objects.create(
+        call=draft.call, role="committee", email=committee.email, user=committee
+    )
+    client.force_login(committee)
+
+    assert client.get(url(draft, section)).status_code == 404
+    assert client.post(url(draft, section), general_data(draft, title="X")).status_code == 404
+
+
+@pytest.mark.parametrize("section", SECTIONS)
+def test_a_manager_sees_it_read_only_and_may_not_save(client, manager, draft, section):
+    client.force_login(manager)
 
     response = client.get(url(draft, section))
 

@@ -206,10 +206,9 @@ def test_scaling_problem_shown_after_a_refused_submission(client, pi, draft):
     assert "id_codes_error" not in page  # filled in
 
 
-def test_committee_reads_the_table_without_inputs_to_change(client, committee, draft):
+def test_a_manager_reads_the_table_without_inputs_to_change(client, manager, draft):
     ScalingPoint.objects.create(proposal=draft, gpus=8, seconds_per_step=Decimal("10.5"))
-    draft.call.roles.create(role="committee", email=committee.email, user=committee)
-    client.force_login(committee)
+    client.force_login(manager)
 
     page = client.get(url(draft)).content.decode()
 

@@ -326,7 +326,7 @@ def test_a_submission_after_the_deadline_shows_why_and_keeps_the_draft(client, p
     ("who", "status"),
     [
         ("coi", 403),
-        ("committee", 403),
+        ("committee", 404),  # a draft stays the team's own until it is submitted
         ("manager", 403),
         ("outsider", 404),
         ("reviewer", 404),

@@ -125,7 +125,7 @@ def test_who_may_see_the_team(client, pi, coi, outsider, reviewer, committee, ma
         "invited": 404,
         "applicant": 404,
         "reviewer": 404,
-        "committee": 200,
+        "committee": 404,  # a draft stays the team's own until it is submitted
         "manager": 200,
         "anonymous": login_url(target),
     }
