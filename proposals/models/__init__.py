@@ -8,6 +8,7 @@ from proposals.models.proposals import (
     ScalingPoint,
     TeamMember,
 )
+from proposals.models.reviews import Conflict, Reply, Review, ReviewScore, TechnicalRecommendation
 
 __all__ = [
     "Attachment",
@@ -16,10 +17,15 @@ __all__ = [
     "CallQuerySet",
     "CallResource",
     "CallRole",
+    "Conflict",
     "Proposal",
     "ProposalQuerySet",
     "ProposalVersion",
+    "Reply",
     "ResourceRequest",
+    "Review",
+    "ReviewScore",
     "ScalingPoint",
     "TeamMember",
+    "TechnicalRecommendation",
 ]

@@ -83,6 +83,7 @@ class Call(models.Model):
     )
 
     last_reference_number = models.PositiveIntegerField(default=0, editable=False)
+    reply_opened_at = models.DateTimeField(null=True, blank=True, editable=False)
     decisions_published_at = models.DateTimeField(null=True, blank=True, editable=False)
     archived_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
