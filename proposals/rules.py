@@ -9,11 +9,15 @@ from datetime import datetime
 from accounts.models import User
 from accounts.rules import is_call_manager
 from proposals.enums import (
+    ACTIVE_REVIEW_STATES,
+    BLOCKING_CONFLICTS,
     EDITABLE,
     WITHDRAWABLE,
     CallRoleKind,
     CallStatus,
     ProposalStatus,
+    ReviewState,
+    ReviewVisibility,
     TeamStatus,
 )
 from proposals.models import Call, Proposal
@@ -65,14 +69,59 @@ def is_in_competition(proposal: Proposal) -> bool:
     return proposal.reference is not None and proposal.status != ProposalStatus.DRAFT
 
 
+def has_blocking_conflict(user: User, proposal: Proposal) -> bool:
+    """A confirmed or declared conflict of interest with the proposal (PRODUCT §5.1)."""
+    if not user.is_authenticated:
+        return False
+    return proposal.conflicts.filter(reviewer=user, status__in=BLOCKING_CONFLICTS).exists()
+
+
+def is_assigned_reviewer(user: User, proposal: Proposal) -> bool:
+    """Invited to, accepted or submitted a review of the proposal, and not in conflict."""
+    if not user.is_authenticated:
+        return False
+    active = proposal.reviews.filter(reviewer=user, state__in=ACTIVE_REVIEW_STATES).exists()
+    return active and not has_blocking_conflict(user, proposal)
+
+
 def can_view_proposal(user: User, proposal: Proposal) -> bool:
-    """The team and call managers always; the call's committee once it was submitted (a draft
-    is the team's own work until then). Reviewers come with the review issue."""
+    """PRODUCT §1.1: the team and call managers always; once submitted, the call's committee
+    unless in conflict, and the reviewers assigned to it unless in conflict."""
+    if is_team_member(user, proposal) or can_manage_call(user, proposal.call):
+        return True
+    if not is_in_competition(proposal):
+        return False
+    if is_committee_member(user, proposal.call):
+        return not has_blocking_conflict(user, proposal)
+    return is_assigned_reviewer(user, proposal)
+
+
+def can_see_other_reviews(user: User, proposal: Proposal) -> bool:
+    """Whether an assigned reviewer may read the other reviews of the proposal: the call's
+    setting never / after submitting their own / always (PRODUCT §1.1)."""
+    if not is_assigned_reviewer(user, proposal):
+        return False
+    setting = proposal.call.review_visibility
+    if setting == ReviewVisibility.ALWAYS:
+        return True
+    if setting == ReviewVisibility.AFTER_OWN:
+        return proposal.reviews.filter(reviewer=user, state=ReviewState.SUBMITTED).exists()
+    return False
+
+
+def can_read_all_reviews(user: User, proposal: Proposal) -> bool:
+    """Managers, and committee members not in conflict: every review with its reviewer."""
+    if can_manage_call(user, proposal.call):
+        return True
     return (
-        is_team_member(user, proposal)
-        or can_manage_call(user, proposal.call)
-        or (is_in_competition(proposal) and is_committee_member(user, proposal.call))
+        is_in_competition(proposal)
+        and is_committee_member(user, proposal.call)
+        and not has_blocking_conflict(user, proposal)
     )
+
+
+def decisions_published(proposal: Proposal) -> bool:
+    return proposal.call.decisions_published_at is not None
 
 
 def can_edit_proposal(user: User, proposal: Proposal, now: datetime) -> bool:

@@ -1,6 +1,18 @@
 from django.urls import path
 
-from proposals.views import attachments, calls, editing, lifecycle, manage_proposals, team
+from proposals.views import (
+    assignment,
+    attachments,
+    calls,
+    conflicts,
+    editing,
+    lifecycle,
+    manage_proposals,
+    ranking,
+    reply,
+    reviewing,
+    team,
+)
 
 urlpatterns = [
     # Calls (public and managers')
@@ -62,4 +74,42 @@ urlpatterns = [
         manage_proposals.manage_call_proposals,
         name="manage_call_proposals",
     ),
+    # Peer review: conflicts of interest (managers confirm or dismiss)
+    path("manage/calls/<int:pk>/conflicts/", conflicts.manage_conflicts, name="manage_conflicts"),
+    path(
+        "manage/conflicts/<int:conflict_pk>/decide/",
+        conflicts.conflict_decide,
+        name="conflict_decide",
+    ),
+    # Peer review: assignment (suggestion, apply, manual assign, remove, reopen)
+    path(
+        "manage/calls/<int:pk>/assignment/", assignment.manage_assignment, name="manage_assignment"
+    ),
+    path(
+        "manage/calls/<int:pk>/assignment/suggest/",
+        assignment.assignment_suggest,
+        name="assignment_suggest",
+    ),
+    path(
+        "manage/calls/<int:pk>/assignment/apply/",
+        assignment.assignment_apply,
+        name="assignment_apply",
+    ),
+    path(
+        "manage/proposals/<int:pk>/assign/", assignment.review_assign_manual, name="review_assign"
+    ),
+    path("manage/reviews/<int:review_pk>/remove/", assignment.review_remove, name="review_remove"),
+    path("manage/reviews/<int:review_pk>/reopen/", reviewing.review_reopen, name="review_reopen"),
+    # Peer review: the reviewer's side
+    path("reviews/", reviewing.my_reviews, name="my_reviews"),
+    path("reviews/<int:review_pk>/", reviewing.review_detail, name="review_detail"),
+    path("reviews/<int:review_pk>/respond/", reviewing.review_respond, name="review_respond"),
+    path("reviews/<int:review_pk>/edit/", reviewing.review_edit, name="review_edit"),
+    path("proposals/<int:pk>/conflict/", conflicts.conflict_declare, name="conflict_declare"),
+    # Reading reviews, ranking, the right of reply
+    path("proposals/<int:pk>/reviews/", ranking.proposal_reviews, name="proposal_reviews"),
+    path("calls/<int:pk>/ranking/", ranking.call_ranking, name="call_ranking"),
+    path("calls/<int:pk>/ranking.csv", ranking.call_ranking_csv, name="call_ranking_csv"),
+    path("manage/calls/<int:pk>/reply-window/", reply.reply_window_open, name="reply_window_open"),
+    path("proposals/<int:pk>/reply/", reply.proposal_reply, name="proposal_reply"),
 ]
