@@ -1,4 +1,4 @@
-"""The reviewer's side: invitations, accept or decline, the review form; reopening. (In progress.)"""
+"""The reviewer's side: invitations, accept or decline, the review form. (In progress.)"""
 
 from django.http import Http404
 
