@@ -60,7 +60,11 @@ def call_local(value: datetime, call: Call) -> str:
 
 
 def _lock(proposal: Proposal) -> Proposal:
-    return Proposal.objects.select_for_update(of=("self",)).select_related("call", "pi").get(pk=proposal.pk)
+    return (
+        Proposal.objects.select_for_update(of=("self",))
+        .select_related("call", "pi")
+        .get(pk=proposal.pk)
+    )
 
 
 def _refresh(proposal: Proposal, source: Proposal, fields: tuple[str, ...]) -> None:
