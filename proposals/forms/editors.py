@@ -5,9 +5,19 @@ bound and read as one, with what the page shows beside each field (``FieldView``
 the problems of a refused submission, warnings, and — after a refused concurrent save — the
 other person's saved value with a box to take it. Editors never write: the view hands
 ``editor.changes()`` to the section's service.
+
+Concurrent saves (PRODUCT §4.2) are compared three ways. Beside ``lock_version`` each page
+carries, signed, a fingerprint of every value it was loaded with (``loaded_input``). When the
+save is based on an older version, the editor compares what was loaded, what was typed and
+what is saved now (``Comparison``): if the other person changed nothing that was also changed
+here, their values are filled in and the save goes through on top of their version
+(``merge``); otherwise it is refused with their value beside each field both changed
+(``show_conflict``). A page without a valid fingerprint is refused with every difference shown.
 """
 
-from collections.abc import Iterable, Sequence
+import hashlib
+import json
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 from decimal import Decimal, InvalidOperation
@@ -15,6 +25,7 @@ from functools import cached_property
 from typing import Any
 
 from django import forms
+from django.core import signing
 from django.core.exceptions import ValidationError
 from django.forms.boundfield import BoundField
 from django.http import QueryDict
@@ -44,6 +55,35 @@ from proposals.services.editing import (
     TECHNICAL_FIELDS,
     EditConflict,
 )
+
+# The hidden input with the signed fingerprints of the values the page was loaded with.
+LOADED = "loaded"
+
+
+def fingerprint(value: Any) -> str:
+    """A short digest of a value, the same for values the page treats as equal (``Decimal("5")``
+    and ``Decimal("5.00")``, a list and a tuple of the same items). Digests rather than the
+    values keep the hidden input small however long the abstract is."""
+    text = json.dumps(_plain(value), ensure_ascii=False, separators=(",", ":"), default=str)
+    return hashlib.blake2b(text.encode(), digest_size=8).hexdigest()
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return plain_number(value)
+    if isinstance(value, list | tuple):
+        return [_plain(item) for item in value]
+    return value
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """Loaded, typed and saved now, by value name (a field's, or ``scaling``)."""
+
+    theirs: frozenset[str]  # changed by someone else since the page was loaded
+    clashing: frozenset[str]  # of those, changed here too, to something else
+    taken: frozenset[str]  # of those, left as loaded here: their value is kept
+
 
 # --- What the page shows beside each field ---------------------------------------------------
 
@@ -130,6 +170,10 @@ class SectionEditor:
             self.problems.setdefault(problem.field, []).append(problem.message)
         self.section_errors: dict[str, list[str]] = {}
         self.conflict: EditConflict | None = None
+        # After someone else saved in between: how the three versions compared (None when the
+        # page did not say what it was loaded with), and the save this one was merged onto.
+        self.comparison: Comparison | None = None
+        self.merged_over: EditConflict | None = None
         self.row_added = False
         if data is not None:
             data = self._take_theirs(data)
@@ -154,10 +198,14 @@ class SectionEditor:
 
     # -- shared --
 
+    @cached_property
+    def _saved(self) -> dict[str, Any]:
+        """The saved values of the proposal as this request found it."""
+        return self.saved_values(self.proposal)
+
     def initial(self) -> dict[str, Any]:
         """The form's initial data: the saved values and the version."""
-        saved = self.saved_values(self.proposal)
-        values = {name: self.form_value(name, saved[name]) for name in self.field_names}
+        values = {name: self.form_value(name, self._saved[name]) for name in self.field_names}
         return {**values, "lock_version": self.proposal.lock_version}
 
     def form_value(self, name: str, value: Any) -> Any:
@@ -171,12 +219,17 @@ class SectionEditor:
     def _take_theirs(self, data: QueryDict) -> QueryDict:
         """After a refused save, the boxes ticked to take the saved value instead of the typed
         one: the saved value replaces the typed one before anything is read."""
-        taken = set(data.getlist(TAKE_THEIRS))
+        taken = data.getlist(TAKE_THEIRS)
         if not taken:
             return data
+        return self._put_saved(data, taken, self._saved)
+
+    def _put_saved(
+        self, data: QueryDict, names: Collection[str], saved: Mapping[str, Any]
+    ) -> QueryDict:
+        """A copy of ``data`` with the ``saved`` values of ``names`` in place of the typed ones."""
         data = data.copy()
-        saved = self.saved_values(self.proposal)
-        for name in taken & set(self.field_names):
+        for name in set(names) & set(self.field_names):
             data[name] = self.form_value(name, saved[name]) or ""
         return data
 
@@ -198,22 +251,132 @@ class SectionEditor:
             else:
                 self.section_errors.setdefault(name, []).extend(messages)
 
-    def show_conflict(self, conflict: EditConflict) -> None:
-        """The save was refused because someone saved first: keep what was typed, show their
-        value beside each field that differs, and load their version so saving again (a
-        deliberate choice) goes through."""
-        self.conflict = conflict
-        data = self.form.data.copy()
-        data["lock_version"] = str(conflict.proposal.lock_version)
+    # -- what the page was loaded with, and saves that crossed (PRODUCT §4.2) --
+
+    def _salt(self) -> str:
+        return f"proposals.edit.{self.section.value}"
+
+    def _loaded_token(self, proposal: Proposal, saved: Mapping[str, Any]) -> str:
+        payload = {
+            "p": proposal.pk,
+            "v": proposal.lock_version,
+            "f": {name: fingerprint(value) for name, value in saved.items()},
+        }
+        return signing.dumps(payload, salt=self._salt(), compress=True)
+
+    def loaded_input(self) -> SafeString:
+        """The hidden input saying, signed, what the page was loaded with: from the proposal
+        when the page is new, as it was sent when the page comes back (after an error, or with
+        a row added), their version's after a refused save."""
+        if self.read_only:
+            return SafeString("")
+        if self.form.is_bound:
+            token = self.form.data.get(LOADED, "")
+        else:
+            token = self._loaded_token(self.proposal, self._saved)
+        return forms.HiddenInput().render(LOADED, token)
+
+    @cached_property
+    def _loaded(self) -> dict[str, str] | None:
+        """The fingerprints the page was loaded with, by value name; None when they are
+        missing, altered, or not of this proposal at the version the form was loaded with."""
+        token = self.form.data.get(LOADED)
+        if not token:
+            return None
+        try:
+            payload = signing.loads(token, salt=self._salt())
+        except (signing.BadSignature, ValueError):
+            return None
+        if (
+            not isinstance(payload, dict)
+            or payload.get("p") != self.proposal.pk
+            or payload.get("v") != self.expected_version
+            or not isinstance(payload.get("f"), dict)
+        ):
+            return None
+        return payload["f"]
+
+    def entered_value(self, name: str) -> Any:
+        """What was typed for ``name``, to compare with what was loaded."""
+        return self.typed_value(name)
+
+    @cached_property
+    def _entered(self) -> dict[str, Any]:
+        """What was sent, before any of their values is filled in."""
+        return {name: self.entered_value(name) for name in self._saved}
+
+    def _compare(self, conflict: EditConflict) -> Comparison | None:
+        """What was loaded, typed and saved now, compared value by value (the scaling table as
+        one); None when the page did not say what it was loaded with."""
+        entered, loaded = self._entered, self._loaded  # both read before the form is rebound
+        if loaded is None:
+            return None
+        current = self.saved_values(conflict.proposal)
+        theirs, clashing, taken = set(), set(), set()
+        for name, value in current.items():
+            was = loaded.get(name)
+            if fingerprint(value) == was:
+                continue
+            theirs.add(name)
+            typed = fingerprint(entered.get(name))
+            if typed == was:
+                taken.add(name)
+            elif typed != fingerprint(value):
+                clashing.add(name)
+        return Comparison(frozenset(theirs), frozenset(clashing), frozenset(taken))
+
+    def _load_version(self, proposal: Proposal, *, taken: Collection[str]) -> None:
+        """Rebind the form to ``proposal`` as it is now: its version, its fingerprints, and its
+        values of ``taken`` in place of the typed ones; everything else typed is kept."""
+        saved = self.saved_values(proposal)
+        data = self._put_saved(self.form.data, taken, saved)
+        data["lock_version"] = str(proposal.lock_version)
+        data[LOADED] = self._loaded_token(proposal, saved)
         data.setlist(TAKE_THEIRS, [])
-        self.form.data = data
+        self.form = self.build(data)
+        self.is_valid()
+
+    def merge(self, conflict: EditConflict) -> bool:
+        """Someone saved after the page was loaded. When nothing they changed was also changed
+        here (differently), take their values of what they changed and their version, so
+        that ``changes()`` keeps both, and return True. Otherwise change nothing: False."""
+        comparison = self._compare(conflict)
+        if comparison is None or comparison.clashing:
+            return False
+        self._load_version(conflict.proposal, taken=comparison.taken)
+        if not self.is_valid():
+            return False
+        self.comparison, self.merged_over = comparison, conflict
+        return True
+
+    def show_conflict(self, conflict: EditConflict) -> None:
+        """The save was refused because someone saved first: keep what was typed, fill in
+        their value where only they changed a field, show their value beside each field both
+        changed, and load their version so saving again (a deliberate choice) goes through.
+        Without fingerprints of what was loaded, their value is shown beside every field that
+        differs, and nothing is filled in."""
+        self.conflict = conflict
+        self.comparison = self._compare(conflict)
+        taken = self.comparison.taken if self.comparison else frozenset()
+        self._load_version(conflict.proposal, taken=taken)
+
+    @property
+    def compared_with_loaded(self) -> bool:
+        """The refused save was compared with what the page was loaded with."""
+        return self.comparison is not None
 
     def differences(self) -> dict[str, str]:
-        """Field name → the other person's saved value, for each field where it differs from
-        what was typed (after a refused save only)."""
+        """Field name → the other person's saved value, for each field both changed (without
+        fingerprints: each field where it differs from what was typed), after a refused save."""
         if self.conflict is None:
             return {}
         current = self.saved_values(self.conflict.proposal)
+        if self.comparison is not None:
+            return {
+                name: self.display(name, value)
+                for name, value in current.items()
+                if name in self.comparison.clashing
+            }
         return {
             name: self.display(name, value)
             for name, value in current.items()
@@ -359,6 +522,11 @@ class ResourcesEditor(SectionEditor):
                     return item["amount"]
         return super().typed_value(name)
 
+    def entered_value(self, name: str) -> Any:
+        # The amount as typed: an empty one was not changed, though a justification typed
+        # beside it would save it as 0.
+        return self.form.cleaned_data.get(name)
+
     def changes(self) -> dict[str, Any]:
         return {"requests": self.form.requests()}
 
@@ -458,23 +626,21 @@ class TechnicalEditor(SectionEditor):
         ]
         return values
 
-    def _take_theirs(self, data: QueryDict) -> QueryDict:
-        """Taking their table replaces every typed row by their saved rows."""
-        if "scaling" not in data.getlist(TAKE_THEIRS):
-            return super()._take_theirs(data)
-        data = super()._take_theirs(data).copy()
+    def _put_saved(
+        self, data: QueryDict, names: Collection[str], saved: Mapping[str, Any]
+    ) -> QueryDict:
+        """Their table, when taken, replaces every typed row (one empty row after it)."""
+        data = super()._put_saved(data, names, saved)
+        if "scaling" not in names:
+            return data
         for key in [key for key in data if key.startswith(f"{self.prefix}-")]:
             del data[key]
-        points = list(self.proposal.scaling.all())
-        data.update(
-            {
-                f"{self.prefix}-TOTAL_FORMS": str(len(points) + 1),
-                f"{self.prefix}-INITIAL_FORMS": "0",
-            }
-        )
-        for index, point in enumerate(points):
-            data[f"{self.prefix}-{index}-gpus"] = str(point.gpus)
-            data[f"{self.prefix}-{index}-seconds_per_step"] = plain_number(point.seconds_per_step)
+        rows = saved["scaling"]
+        data[f"{self.prefix}-TOTAL_FORMS"] = str(min(len(rows) + 1, MAX_SCALING_ROWS))
+        data[f"{self.prefix}-INITIAL_FORMS"] = "0"
+        for index, (gpus, seconds) in enumerate(rows):
+            data[f"{self.prefix}-{index}-gpus"] = str(gpus)
+            data[f"{self.prefix}-{index}-seconds_per_step"] = plain_number(seconds)
         return data
 
     def is_valid(self) -> bool:

@@ -48,9 +48,9 @@ def proposal_problems(proposal: Proposal) -> list[Problem]:
     for name, section in REQUIRED_FIELDS.items():
         if not getattr(proposal, name):
             label = proposal._meta.get_field(name).verbose_name
-            problems.append(
-                Problem(section, name, _("%(field)s is required.") % {"field": capfirst(label)})
-            )
+            # Imperative, like the other problems, and right whatever the label's number.
+            message = _("Fill in “%(field)s”.") % {"field": capfirst(label)}
+            problems.append(Problem(section, name, message))
 
     requests = {r.call_resource_id: r for r in proposal.requests.all()}
     asked_any = False

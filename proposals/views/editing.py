@@ -3,9 +3,10 @@
 One view serves the three pages. It fetches the proposal through ``get_proposal_for_user``
 (404 for anyone who may not know it exists), renders the section's editor read-only for those
 who may see but not change it (and answers their POST with 403), and hands a valid form to
-the section's service. A save based on an older version comes back with the typed values kept
-and the other person's beside them (409); a save after the deadline comes back read-only with
-the deadline message (403).
+the section's service. A save based on an older version goes through on top of the newer one
+when the other person changed nothing that was also changed on this page, keeping both; when
+they did, it comes back with the typed values kept and theirs beside the fields both changed
+(409). A save after the deadline comes back read-only with the deadline message (403).
 """
 
 from collections.abc import Callable
@@ -30,6 +31,9 @@ from proposals.selectors.proposals import get_proposal_for_user
 from proposals.services import editing as services
 from proposals.services.lifecycle import DeadlinePassed
 from proposals.views.common import proposal_page_context
+
+# Saves crossing this one more often than this are refused rather than merged without end.
+MERGE_ATTEMPTS = 3
 
 SERVICES: dict[str, Callable[..., Proposal]] = {
     ProposalSection.GENERAL.value: services.proposal_update,
@@ -62,6 +66,51 @@ def _kept_for_team(request: HttpRequest, proposal: Proposal) -> bool:
         and rules.is_team_member(request.user, proposal)
         and not rules.call_accepts_submissions(proposal.call, timezone.now())
     )
+
+
+def _save(request: HttpRequest, proposal: Proposal, editor: SectionEditor) -> Proposal:
+    """Hand the editor's changes to the section's service. When someone saved the proposal
+    after the page was loaded, the editor merges their changes into the form if nothing they
+    changed was also changed here, and the save is made again on their version; otherwise the
+    ``EditConflict`` goes up."""
+    attempts = 0
+    while True:
+        try:
+            return SERVICES[editor.section.value](
+                proposal=proposal,
+                by=request.user,
+                expected_version=editor.expected_version,
+                **editor.changes(),
+            )
+        except services.EditConflict as conflict:
+            attempts += 1
+            if attempts == MERGE_ATTEMPTS or not editor.merge(conflict):
+                raise
+
+
+def _saved_message(request: HttpRequest, saved: Proposal, editor: SectionEditor) -> str:
+    """The "Saved at …" message; after a merge, it also names whose changes were kept."""
+    values = {"time": time_format(timezone.localtime(saved.updated_at), "H:i:s")}
+    merged, comparison = editor.merged_over, editor.comparison
+    if merged is None or comparison is None:
+        message = _("Saved at %(time)s.")
+    elif merged.updated_by is not None and merged.updated_by.pk == request.user.pk:
+        message = _(
+            "Saved at %(time)s, keeping what you had meanwhile saved in another window or tab."
+        )
+    else:
+        values["name"] = merged.updated_by.display_name if merged.updated_by else _("Someone")
+        if comparison.theirs:
+            message = _(
+                "Saved at %(time)s, together with the changes %(name)s had meanwhile made on "
+                "this page."
+            )
+        else:
+            message = _(
+                "Saved at %(time)s. %(name)s had meanwhile saved another part of the proposal; "
+                "their changes are kept."
+            )
+    return message % values
 
 
 def _render(
@@ -112,12 +161,7 @@ def proposal_edit(request: HttpRequest, pk: int, section: str) -> HttpResponse:
     if not editor.is_valid():
         return _render(request, proposal, editor)
     try:
-        saved = SERVICES[section](
-            proposal=proposal,
-            by=request.user,
-            expected_version=editor.expected_version,
-            **editor.changes(),
-        )
+        saved = _save(request, proposal, editor)
     except services.EditConflict as conflict:
         editor.show_conflict(conflict)
         # The page's header and "last saved by" show the proposal as it is now.
@@ -128,8 +172,7 @@ def proposal_edit(request: HttpRequest, pk: int, section: str) -> HttpResponse:
         editor.add_error(error)
         return _render(request, proposal, editor)
 
-    saved_at = time_format(timezone.localtime(saved.updated_at), "H:i:s")
-    messages.success(request, _("Saved at %(time)s.") % {"time": saved_at})
+    messages.success(request, _saved_message(request, saved, editor))
     if "continue" in request.POST:
         return redirect(_next_url(proposal, section))
     return redirect("proposal_edit", pk=proposal.pk, section=section)

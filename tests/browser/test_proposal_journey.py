@@ -111,7 +111,7 @@ def test_proposal_from_start_to_resubmission(page: Page, browser: Browser, live_
     problems = page.get_by_role("alert").filter(has_text="cannot be submitted yet")
     expect(problems).to_be_visible()
     for missing in (
-        "Title is required.",
+        "Fill in “Title”.",
         "Request an amount of at least one resource.",
         "Add at least one row to the scaling table",
         "Upload the project description (PDF).",
@@ -124,16 +124,14 @@ def test_proposal_from_start_to_resubmission(page: Page, browser: Browser, live_
 
     # ... and follows a problem to its field.
     with page.expect_navigation():
-        problems.get_by_role("link", name="Title is required.").click()
-    expect(
-        page.get_by_role("status").get_by_role("link", name="Title is required.")
-    ).to_be_visible()
+        problems.get_by_role("link", name="Fill in “Title”.").click()
+    expect(page.get_by_role("status").get_by_role("link", name="Fill in “Title”.")).to_be_visible()
     # Beside each field, and tied to it for screen readers.
     title = page.get_by_label("Title", exact=True)
-    expect(title).to_have_accessible_description(re.compile("Title is required."))
+    expect(title).to_have_accessible_description(re.compile("Fill in “Title”."))
     expect(title).to_have_attribute("aria-invalid", "true")
     expect(page.get_by_label("Acronym")).to_have_accessible_description(
-        re.compile("Acronym is required.")
+        re.compile("Fill in “Acronym”.")
     )
     screenshot(page, "25-general-problems")
     _on_phone(page, "26-phone-general-problems")
@@ -191,17 +189,22 @@ def test_proposal_from_start_to_resubmission(page: Page, browser: Browser, live_
     page.get_by_label("Field of science").select_option("PE6")
     page.get_by_label("Keywords").fill("language models, mixture of experts")
     _click(page, "Save and continue")
-    # The co-investigator saved in between. One lock_version covers the whole proposal, so
-    # this save is refused although they changed another section; the typed values are kept
-    # and saving again goes through. (The page then marks every field the PI changed as if
-    # the co-investigator had emptied it: the comparison is with the saved proposal, not
-    # with what the PI loaded. See the screenshot.)
-    expect(page.get_by_text("Your changes have NOT been saved.")).to_be_visible()
-    expect(page.get_by_label("Title", exact=True)).to_have_value(TITLE)
-    screenshot(page, "33-general-saved-in-between")
-    _click(page, "Save and continue")
-    expect(page.get_by_text(re.compile(r"Saved at \d\d:\d\d:\d\d"))).to_be_visible()
+    # The co-investigator saved in between, but nothing on this page: the save goes through
+    # at once, on top of their version, and says whose changes were kept.
+    expect(
+        page.get_by_text(
+            re.compile(
+                r"Saved at \d\d:\d\d:\d\d\. Carl Coinvestigator had meanwhile saved another "
+                r"part of the proposal; their changes are kept\."
+            )
+        )
+    ).to_be_visible()
+    expect(page.get_by_role("heading", name="Team", exact=True)).to_be_visible()
     expect(page.get_by_role("heading", name=f"SPARSE-MOE: {TITLE}")).to_be_visible()
+    screenshot(page, "33-general-saved-in-between")
+    proposal.refresh_from_db()
+    assert (proposal.title, proposal.codes) == (TITLE, "PyTorch 2.5, Megatron-LM 0.9")
+    assert [p.gpus for p in proposal.scaling.order_by("position")] == [64, 128]
 
     # Resources.
     _sidebar(page, "Resources")

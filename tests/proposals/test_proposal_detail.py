@@ -61,16 +61,16 @@ def test_a_draft_shows_each_section_with_its_problems_linked_to_the_field(client
     for expected in [
         '<span class="badge badge-draft">Draft</span>',
         "Given at the first submission",
-        f'<a href="{general}#id_abstract">Abstract is required.</a>',
-        f'<a href="{general}#id_keywords">Keywords is required.</a>',
-        f'<a href="{technical}#id_storage">Storage and data management is required.</a>',
+        f'<a href="{general}#id_abstract">Fill in “Abstract”.</a>',
+        f'<a href="{general}#id_keywords">Fill in “Keywords”.</a>',
+        f'<a href="{technical}#id_storage">Fill in “Storage and data management”.</a>',
         f'<a href="{attachments}#id_description">Upload the project description (PDF).</a>',
         "<dt>Title</dt><dd>Half done</dd>",
         "Carl Coinvestigator · co-investigator",
         "Not submitted yet.",
     ]:
         assert expected in html, expected
-    assert "Title is required." not in html
+    assert "Fill in “Title”." not in html
     assert actions(html) == [SUBMIT, WITHDRAW]
     assert 'class="error-summary"' not in html
 
@@ -124,7 +124,7 @@ def test_a_co_investigator_sees_the_overview_without_submit_or_withdraw(client, 
 
     assert actions(html) == []
     general = reverse("proposal_edit", args=[draft.pk, "general"])
-    assert f'<a href="{general}#id_abstract">Abstract is required.</a>' in html
+    assert f'<a href="{general}#id_abstract">Fill in “Abstract”.</a>' in html
 
 
 def test_a_manager_reads_a_draft_without_any_action(client, draft, manager):
@@ -132,7 +132,7 @@ def test_a_manager_reads_a_draft_without_any_action(client, draft, manager):
 
     assert actions(html) == []
     assert "<form" not in html.split('class="proposal-body"')[1]
-    assert "Abstract is required." in html
+    assert "Fill in “Abstract”." in html
     assert "#id_abstract" not in html
 
 

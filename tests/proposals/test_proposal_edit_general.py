@@ -398,9 +398,9 @@ def test_problems_are_shown_beside_their_fields_after_a_refused_submission(clien
 
     page = client.get(url(draft)).content.decode()
 
-    assert block(page, "id_acronym_error") == "Acronym is required."
-    assert block(page, "id_abstract_error") == "Abstract is required."
-    assert block(page, "id_field_error") == "Field of science is required."
+    assert block(page, "id_acronym_error") == "Fill in “Acronym”."
+    assert block(page, "id_abstract_error") == "Fill in “Abstract”."
+    assert block(page, "id_field_error") == "Fill in “Field of science”."
     assert "id_title_error" not in page  # the title is filled in
     assert "The proposal could not be submitted yet." in page
     assert 'href="#id_acronym"' in page
@@ -411,7 +411,7 @@ def test_no_problems_shown_before_a_submission_was_tried(client, pi, draft):
 
     page = client.get(url(draft)).content.decode()
 
-    assert "is required." not in page
+    assert "Fill in “" not in page
     assert "could not be submitted" not in page
 
 
@@ -428,4 +428,4 @@ def test_a_problem_disappears_beside_a_field_the_user_just_changed(client, pi, d
     assert block(page, "id_abstract_error") == (
         "Keep the abstract to 2000 characters or fewer; it has 2001."
     )
-    assert block(page, "id_field_error") == "Field of science is required."
+    assert block(page, "id_field_error") == "Fill in “Field of science”."

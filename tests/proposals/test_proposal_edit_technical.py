@@ -202,7 +202,7 @@ def test_scaling_problem_shown_after_a_refused_submission(client, pi, draft):
     assert block(page, "scaling_error") == (
         "Add at least one row to the scaling table (GPUs and time per step)."
     )
-    assert block(page, "id_job_size_error") == "Typical job size is required."
+    assert block(page, "id_job_size_error") == "Fill in “Typical job size”."
     assert "id_codes_error" not in page  # filled in
 
 

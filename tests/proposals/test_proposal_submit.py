@@ -293,15 +293,15 @@ def test_a_refused_submission_shows_every_problem_beside_its_section(client, cal
     resources = reverse("proposal_edit", args=[draft.pk, "resources"])
     attachments = reverse("proposal_attachments", args=[draft.pk])
     for link in [
-        f'<a href="{edit}#id_acronym">Acronym is required.</a>',
-        f'<a href="{edit}#id_field">Field of science is required.</a>',
-        f'<a href="{technical}#id_codes">Codes and versions is required.</a>',
+        f'<a href="{edit}#id_acronym">Fill in “Acronym”.</a>',
+        f'<a href="{edit}#id_field">Fill in “Field of science”.</a>',
+        f'<a href="{technical}#id_codes">Fill in “Codes and versions”.</a>',
         f'<a href="{technical}#id_scaling">',
         f'<a href="{resources}#id_requests">Request an amount of at least one resource.</a>',
         f'<a href="{attachments}#id_description">Upload the project description (PDF).</a>',
     ]:
         assert link in html, link
-    assert "Title is required." not in html
+    assert "Fill in “Title”." not in html
     draft.refresh_from_db()
     assert (draft.status, draft.title) == (ProposalStatus.DRAFT, "Kept title")
     assert draft.submit_attempted_at is not None
