@@ -14,6 +14,7 @@ from accounts.decorators import manager_required
 from proposals.forms.calls import CallEditor, CallRoleForm
 from proposals.rules import can_manage_call
 from proposals.selectors import calls as selectors
+from proposals.selectors.ranking import can_read_ranking
 from proposals.services import calls as services
 
 
@@ -31,7 +32,11 @@ def call_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "proposals/call_detail.html",
-        {"call": call, "can_manage": can_manage_call(request.user, call)},
+        {
+            "call": call,
+            "can_manage": can_manage_call(request.user, call),
+            "can_read_ranking": can_read_ranking(request.user, call),
+        },
     )
 
 
