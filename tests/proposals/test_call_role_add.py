@@ -172,3 +172,20 @@ def test_make_user_persona_is_linked(call, manager):
     role, _ = call_role_add(call=call, email="someone@inst.example", role="reviewer", by=manager)
 
     assert role.user == person
+
+
+def test_a_technical_reviewer_is_told_their_own_role(
+    manager, reviewer, mailoutbox, django_capture_on_commit_callbacks
+):
+    from proposals.enums import CallRoleKind
+    from proposals.services.calls import call_role_add
+    from tests.factories import make_call
+
+    call = make_call()
+    with django_capture_on_commit_callbacks(execute=True):
+        call_role_add(call=call, email=reviewer.email, role=CallRoleKind.TECHNICAL, by=manager)
+
+    [email] = mailoutbox
+    assert email.to == [reviewer.email]
+    assert email.subject == "[Allot] You are a technical reviewer for JUPITER 2027-1"
+    assert "technical reviewer of the call JUPITER 2027-1" in email.body
