@@ -8,3 +8,24 @@ class ChargeRule(models.TextChoices):
     GPU = "gpu", _("GPUs × elapsed hours (gres/gpu)")
     BILLING = "billing", _("Slurm billing TRES × elapsed hours")
     NONE = "none", _("Not charged from jobs (e.g. storage)")
+
+
+class LedgerKind(models.TextChoices):
+    """What may change an allocation's balance (PRODUCT §8). Signs: award +, usage −,
+    forfeit −, adjustment either way."""
+
+    AWARD = "award", _("Award")
+    ADJUSTMENT = "adjustment", _("Adjustment")
+    USAGE = "usage", _("Usage")
+    FORFEIT = "forfeit", _("Forfeit")
+
+
+class RequestKind(models.TextChoices):
+    MORE_HOURS = "more_hours", _("More hours")
+    EXTENSION = "extension", _("A longer period")
+
+
+class RequestStatus(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    APPROVED = "approved", _("Approved")
+    DECLINED = "declined", _("Declined")

@@ -1,7 +1,9 @@
+from django.conf import settings
+from django.core.validators import RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from allocations.enums import ChargeRule
+from allocations.enums import ChargeRule, LedgerKind, RequestKind, RequestStatus
 
 
 class Resource(models.Model):
@@ -37,3 +39,229 @@ class Resource(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.unit})"
+
+
+SLURM_ACCOUNT_RE = r"^[a-z][a-z0-9_-]{1,31}$"
+
+
+class Allocation(models.Model):
+    """What an awarded proposal may use (PRODUCT §8): a Slurm account, its PI and members, and
+    per resource the amounts in the append-only ledger. ``end`` can move by an approved
+    extension; ``start`` is the call's period start."""
+
+    proposal = models.OneToOneField(
+        "proposals.Proposal", on_delete=models.PROTECT, related_name="allocation"
+    )
+    account = models.CharField(
+        _("project account"),
+        max_length=32,
+        unique=True,
+        validators=[
+            RegexValidator(
+                SLURM_ACCOUNT_RE,
+                _("2–32 lower-case letters, digits, dashes or underscores; a letter first."),
+            )
+        ],
+        help_text=_("Used as the Slurm account name."),
+    )
+    pi = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="led_allocations"
+    )
+    start = models.DateField(_("start"))
+    end = models.DateField(_("end"))
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["account"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(start__lt=models.F("end")), name="allocation_period_ordered"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.account
+
+
+class AllocationMember(models.Model):
+    """A person who may run jobs on the account; the PI adds and removes members."""
+
+    allocation = models.ForeignKey(Allocation, on_delete=models.CASCADE, related_name="members")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="allocation_memberships"
+    )
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    added_at = models.DateTimeField(auto_now_add=True)
+    removed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["added_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["allocation", "user"],
+                condition=models.Q(removed_at__isnull=True),
+                name="one_current_membership",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} on {self.allocation}"
+
+
+class AllocationResource(models.Model):
+    """A resource of an allocation: what was awarded at first. The balance is the ledger's."""
+
+    allocation = models.ForeignKey(Allocation, on_delete=models.CASCADE, related_name="resources")
+    resource = models.ForeignKey(Resource, on_delete=models.PROTECT, related_name="+")
+    awarded = models.DecimalField(_("awarded"), max_digits=14, decimal_places=2)
+
+    class Meta:
+        ordering = ["resource__name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["allocation", "resource"], name="allocation_resource_once"
+            ),
+            models.CheckConstraint(condition=models.Q(awarded__gt=0), name="awarded_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.allocation} · {self.resource}"
+
+
+class LedgerQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise TypeError("Ledger entries are append-only: they cannot be updated.")
+
+    def delete(self):
+        raise TypeError("Ledger entries are append-only: they cannot be deleted.")
+
+    def bulk_update(self, *args, **kwargs):
+        raise TypeError("Ledger entries are append-only: they cannot be updated.")
+
+
+class LedgerEntry(models.Model):
+    """One change to what an allocation may use. Never edited, never deleted: refused here, in
+    the queryset and by database triggers (migration 0003). Balances are sums over entries."""
+
+    allocation = models.ForeignKey(Allocation, on_delete=models.PROTECT, related_name="ledger")
+    resource = models.ForeignKey(Resource, on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(_("kind"), max_length=16, choices=LedgerKind)
+    amount = models.DecimalField(_("amount"), max_digits=16, decimal_places=4)
+    reason = models.TextField(_("reason"), blank=True)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text=_("For usage: the member who ran the jobs."),
+    )
+    occurred_at = models.DateTimeField(_("when it counts"))
+    source = models.CharField(
+        max_length=200,
+        blank=True,
+        help_text=_("Where it came from, e.g. cluster:jobid for usage."),
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = LedgerQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["occurred_at", "id"]
+        verbose_name_plural = "ledger entries"
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(kind__in=LedgerKind.values), name="ledger_kind_valid"
+            ),
+            models.CheckConstraint(
+                condition=(
+                    models.Q(kind=LedgerKind.AWARD, amount__gt=0)
+                    | models.Q(kind__in=[LedgerKind.USAGE, LedgerKind.FORFEIT], amount__lte=0)
+                    | models.Q(kind=LedgerKind.ADJUSTMENT)
+                ),
+                name="ledger_sign_by_kind",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(kind=LedgerKind.ADJUSTMENT) | ~models.Q(reason=""),
+                name="adjustment_has_reason",
+            ),
+        ]
+        indexes = [models.Index(fields=["allocation", "resource", "occurred_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.amount} on {self.allocation}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise TypeError("Ledger entries are append-only: they cannot be changed.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise TypeError("Ledger entries are append-only: they cannot be deleted.")
+
+
+class AllocationRequest(models.Model):
+    """The PI asks for more hours or a longer period (PRODUCT §8)."""
+
+    allocation = models.ForeignKey(Allocation, on_delete=models.CASCADE, related_name="requests")
+    kind = models.CharField(_("what"), max_length=16, choices=RequestKind)
+    resource = models.ForeignKey(
+        Resource, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    amount = models.DecimalField(
+        _("additional amount"), max_digits=14, decimal_places=2, null=True, blank=True
+    )
+    new_end = models.DateField(_("new end date"), null=True, blank=True)
+    reason = models.TextField(_("reason"))
+    status = models.CharField(
+        _("status"), max_length=16, choices=RequestStatus, default=RequestStatus.PENDING
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    requested_at = models.DateTimeField(auto_now_add=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_note = models.TextField(_("answer"), blank=True)
+
+    class Meta:
+        ordering = ["-requested_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    models.Q(kind=RequestKind.MORE_HOURS, resource__isnull=False, amount__gt=0)
+                    | models.Q(kind=RequestKind.EXTENSION, new_end__isnull=False)
+                ),
+                name="request_has_what_it_asks",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} for {self.allocation}"
+
+
+class FinalReport(models.Model):
+    """The final report PDF, due within 8 weeks after the period ends (PRODUCT §8)."""
+
+    allocation = models.OneToOneField(
+        Allocation, on_delete=models.CASCADE, related_name="final_report"
+    )
+    file = models.FileField(max_length=200)
+    original_name = models.CharField(max_length=255)
+    size = models.PositiveBigIntegerField()
+    pages = models.PositiveIntegerField()
+    sha256 = models.CharField(max_length=64)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"Final report of {self.allocation}"

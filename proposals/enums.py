@@ -123,3 +123,28 @@ class ConflictStatus(models.TextChoices):
 
 
 BLOCKING_CONFLICTS = frozenset({ConflictStatus.CONFIRMED, ConflictStatus.DECLARED})
+
+
+class DecisionOutcome(models.TextChoices):
+    """The committee's decision on a proposal (PRODUCT §6)."""
+
+    AWARDED = "awarded", _("Awarded")
+    PARTIALLY_AWARDED = "partially_awarded", _("Partially awarded")
+    WAITLISTED = "waitlisted", _("Waitlisted")
+    REJECTED = "rejected", _("Rejected")
+
+
+AWARDING = frozenset({DecisionOutcome.AWARDED, DecisionOutcome.PARTIALLY_AWARDED})
+
+
+class AwardResponse(models.TextChoices):
+    PENDING = "pending", _("Waiting for the PI's answer")
+    ACCEPTED = "accepted", _("Accepted")
+    DECLINED = "declined", _("Declined")
+
+
+class QuotaPolicy(models.TextChoices):
+    """PRODUCT §8: the whole award for the whole period, or monthly shares as at JSC."""
+
+    WHOLE_PERIOD = "whole_period", _("Whole period")
+    MONTHLY = "monthly", _("Monthly (carry over one month, borrow one month ahead)")

@@ -1,4 +1,5 @@
 from proposals.models.calls import Call, CallCriterion, CallQuerySet, CallResource, CallRole
+from proposals.models.decisions import AuditEntry, AwardLine, Decision
 from proposals.models.proposals import (
     Attachment,
     Proposal,
@@ -11,6 +12,9 @@ from proposals.models.proposals import (
 from proposals.models.reviews import Conflict, Reply, Review, ReviewScore, TechnicalRecommendation
 
 __all__ = [
+    "AuditEntry",
+    "AwardLine",
+    "Decision",
     "Attachment",
     "Call",
     "CallCriterion",

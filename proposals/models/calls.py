@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import TIME_ZONE_CHOICES
-from proposals.enums import CallRoleKind, CallStatus, ReviewVisibility
+from proposals.enums import CallRoleKind, CallStatus, QuotaPolicy, ReviewVisibility
 
 
 class CallQuerySet(models.QuerySet):
@@ -82,6 +82,9 @@ class Call(models.Model):
         validators=[MinValueValidator(1), MaxValueValidator(100)],
     )
 
+    quota_policy = models.CharField(
+        _("quota policy"), max_length=16, choices=QuotaPolicy, default=QuotaPolicy.MONTHLY
+    )
     last_reference_number = models.PositiveIntegerField(default=0, editable=False)
     reply_opened_at = models.DateTimeField(null=True, blank=True, editable=False)
     decisions_published_at = models.DateTimeField(null=True, blank=True, editable=False)
