@@ -1,1 +1,36 @@
-urlpatterns: list = []
+from django.urls import path
+
+from allocations.views import manage, publishing, researcher
+
+urlpatterns = [
+    # Publishing decisions and the waitlist (managers)
+    path("manage/calls/<int:pk>/publish/", publishing.decisions_publish, name="decisions_publish"),
+    path(
+        "manage/calls/<int:pk>/waitlist/<int:proposal_pk>/promote/",
+        publishing.waitlist_promote,
+        name="waitlist_promote",
+    ),
+    # Researchers
+    path("allocations/", researcher.my_allocations, name="my_allocations"),
+    path("allocations/<int:pk>/", researcher.allocation_detail, name="allocation_detail"),
+    path("allocations/<int:pk>/chart.svg", researcher.allocation_chart, name="allocation_chart"),
+    path("allocations/<int:pk>/members/", researcher.member_add, name="allocation_member_add"),
+    path(
+        "allocations/<int:pk>/members/<int:member_pk>/remove/",
+        researcher.member_remove,
+        name="allocation_member_remove",
+    ),
+    path("allocations/<int:pk>/requests/", researcher.request_more, name="allocation_request"),
+    path("allocations/<int:pk>/report/", researcher.final_report, name="allocation_report"),
+    path(
+        "allocations/<int:pk>/report/download/",
+        researcher.final_report_download,
+        name="allocation_report_download",
+    ),
+    # Managers
+    path("manage/allocations/", manage.manage_allocations, name="manage_allocations"),
+    path("manage/allocations/<int:pk>/", manage.manage_allocation, name="manage_allocation"),
+    path("manage/allocations/<int:pk>/adjust/", manage.allocation_adjust, name="allocation_adjust"),
+    path("manage/requests/<int:request_pk>/decide/", manage.request_decide, name="request_decide"),
+    path("manage/calls/<int:pk>/audit/", manage.call_audit, name="call_audit"),
+]

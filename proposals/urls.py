@@ -5,6 +5,7 @@ from proposals.views import (
     attachments,
     calls,
     conflicts,
+    decisions,
     editing,
     lifecycle,
     manage_proposals,
@@ -112,4 +113,17 @@ urlpatterns = [
     path("calls/<int:pk>/ranking.csv", ranking.call_ranking_csv, name="call_ranking_csv"),
     path("manage/calls/<int:pk>/reply-window/", reply.reply_window_open, name="reply_window_open"),
     path("proposals/<int:pk>/reply/", reply.proposal_reply, name="proposal_reply"),
+    # Decisions and awards (PRODUCT §6)
+    path("manage/calls/<int:pk>/decisions/", decisions.manage_decisions, name="manage_decisions"),
+    path(
+        "manage/calls/<int:pk>/decisions/suggest/",
+        decisions.decisions_suggest,
+        name="decisions_suggest",
+    ),
+    path("proposals/<int:pk>/decision/", decisions.decision_detail, name="decision_detail"),
+    path(
+        "proposals/<int:pk>/decision/respond/",
+        decisions.decision_respond,
+        name="decision_respond",
+    ),
 ]
