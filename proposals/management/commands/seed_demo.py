@@ -5,13 +5,19 @@ Calls: last year's (decided), this half-year's (open), the next (upcoming) and, 
 is already closed and waiting for its decisions, a "JUWELS AI" call that closed three weeks ago
 (in review). Proposals: in the open call a draft with an accepted co-investigator, a submitted
 one and a withdrawn one; in the decided call one awarded, one partially awarded, one
-waitlisted and one rejected; in the closed call one under review. Every proposal that was
-submitted has its reference, version 1 and a project description PDF (made with pypdf, stored
-through Django's storage).
+waitlisted and one rejected; in the closed call six under review, asking together for more
+than its budget. Every proposal that was submitted has its reference, version 1 and a project
+description PDF (made with pypdf, stored through Django's storage).
+
+Peer review in the closed call: four reviewers in its pool (one of them also its technical
+reviewer), the committee member on its committee, scientific reviews submitted with scores,
+one accepted and saved as a draft, one invited and one declined, a technical review, and the
+conflicts of interest the detection finds (one, for a manager to decide): enough for the
+ranking, the reviews of a proposal, "My reviews" and the conflicts page to show something.
 
 Safe to run again: everything is looked up by its natural key (resource code, call code,
-email, a proposal's acronym in its call) and only what is missing is created. Rows are
-written directly: no email is sent.
+email, a proposal's acronym in its call, a review's proposal, reviewer and kind) and only
+what is missing is created. Rows are written directly: no email is sent.
 """
 
 import hashlib
@@ -32,25 +38,45 @@ from django.utils import timezone
 
 from accounts.models import User
 from proposals.cycles import shift_date, shift_datetime
-from proposals.enums import AttachmentKind, CallRoleKind, ProposalStatus, TeamStatus
+from proposals.enums import (
+    AttachmentKind,
+    CallRoleKind,
+    ConflictStatus,
+    ProposalStatus,
+    ReviewKind,
+    ReviewState,
+    TeamStatus,
+)
 from proposals.management.demo_proposals import (
     COI_EMAIL,
     DESCRIPTION_PAGES,
     PROPOSALS,
+    REVIEWER2_EMAIL,
+    REVIEWER3_EMAIL,
+    REVIEWER4_EMAIL,
+    REVIEWS,
     DemoProposal,
+    DemoReview,
     description_pdf,
 )
 from proposals.models import (
     Attachment,
     Call,
+    CallCriterion,
     CallRole,
+    Conflict,
     Proposal,
     ProposalVersion,
     ResourceRequest,
+    Review,
+    ReviewScore,
     ScalingPoint,
     TeamMember,
+    TechnicalRecommendation,
 )
+from proposals.selectors.assignment import REVIEWABLE
 from proposals.services.calls import DATE_FIELDS, DATETIME_FIELDS, call_create
+from proposals.services.conflicts import conflicts_detect
 from proposals.services.lifecycle import proposal_snapshot
 
 PASSWORD = "allot-demo-jupiter"  # noqa: S105 - a documented demo password, printed on purpose
@@ -98,9 +124,10 @@ BUDGETS = {
     "juwels-cluster": (Decimal(40_000_000), Decimal(100_000), Decimal(5_000_000)),
     "project-storage": (Decimal(500), Decimal(1), Decimal(100)),
 }
-# The JUWELS AI call (closed, in review): GPUs on JUWELS and storage.
+# The JUWELS AI call (closed, in review): GPUs on JUWELS and storage. Its six proposals ask
+# for 1.29 million GPU-hours and 210 TB: the budget line falls inside the ranking.
 JUWELS_AI_BUDGETS = {
-    "juwels-booster": (Decimal(1_200_000), Decimal(5_000), Decimal(250_000)),
+    "juwels-booster": (Decimal(1_000_000), Decimal(5_000), Decimal(250_000)),
     "project-storage": (Decimal(200), Decimal(1), Decimal(50)),
 }
 CRITERIA = [
@@ -172,6 +199,34 @@ ACCOUNTS = [
         "keywords": ["deep learning", "optimisation"],
     },
     {
+        "label": "Reviewer 2",
+        "email": REVIEWER2_EMAIL,
+        "full_name": "Renate Gutachter",
+        "affiliation": "Technische Universität Musterstadt",
+        "country": "DE",
+        "expertise": ["PE2", "PE3", "PE9"],
+        "keywords": ["plasma physics", "cosmology", "reinforcement learning"],
+    },
+    {
+        "label": "Reviewer 3",
+        "email": REVIEWER3_EMAIL,
+        "full_name": "Rafael Revisor",
+        "affiliation": "Universidade de Exemplo",
+        "country": "PT",
+        "time_zone": "Europe/Lisbon",
+        "expertise": ["LS5", "PE5"],
+        "keywords": ["connectomics", "image segmentation", "materials chemistry"],
+    },
+    {
+        "label": "Reviewer 4 (centre staff)",
+        "email": REVIEWER4_EMAIL,
+        "full_name": "Theo Technik",
+        "affiliation": "Jülich Supercomputing Centre",
+        "country": "DE",
+        "expertise": ["PE6", "PE10"],
+        "keywords": ["GPU scaling", "HPC performance", "Earth system modelling"],
+    },
+    {
         "label": "Committee member",
         "email": "committee@demo.allot.example",
         "full_name": "Conrad Committee",
@@ -199,15 +254,22 @@ ACCOUNTS = [
         "superuser": True,
     },
 ]
+# The closed call's reviewer pool besides the demo reviewer: (email, role, maximum load).
+CLOSED_CALL_POOL = [
+    (REVIEWER2_EMAIL, CallRoleKind.REVIEWER, 4),
+    (REVIEWER3_EMAIL, CallRoleKind.REVIEWER, 3),
+    (REVIEWER4_EMAIL, CallRoleKind.REVIEWER, 4),
+    (REVIEWER4_EMAIL, CallRoleKind.TECHNICAL, None),
+]
 
 
 @dataclass
 class Tally:
     created: dict[str, int] = field(default_factory=dict)
 
-    def add(self, kind: str, created: bool = True) -> None:
-        if created:
-            self.created[kind] = self.created.get(kind, 0) + 1
+    def add(self, kind: str, created: bool = True, count: int = 1) -> None:
+        if created and count:
+            self.created[kind] = self.created.get(kind, 0) + count
 
     @property
     def total(self) -> int:
@@ -320,10 +382,15 @@ class Command(BaseCommand):
             for call in (current, closed):
                 self._role(call, CallRoleKind.REVIEWER, reviewer, 5, tally)
                 self._role(call, CallRoleKind.COMMITTEE, committee, None, tally)
+            for email, role, max_load in CLOSED_CALL_POOL:
+                self._role(closed, role, users[email], max_load, tally)
             calls = {"open": current, "decided": last_year, "closed": closed}
             for demo in PROPOSALS:
                 self._proposal(demo, calls[demo.call], users, now, tally)
-        self._report(tally)
+            # Detection as a manager would run it (idempotent): the exclusion in COSMO-EMU.
+            tally.add("conflicts", count=conflicts_detect(call=closed))
+            self._reviews(closed, users, manager, now, tally)
+        self._report(tally, closed)
 
     def _resources(self, tally: Tally) -> dict[str, Any]:
         resource_model = apps.get_model("allocations", "Resource")
@@ -467,6 +534,7 @@ class Command(BaseCommand):
             "keywords": list(demo.keywords),
             "pi_affiliation": pi.affiliation,
             "pi_country": pi.country,
+            "excluded_reviewers": demo.excluded_reviewers,
             "updated_by": pi,
         }
         if demo.complete:
@@ -538,6 +606,106 @@ class Command(BaseCommand):
             )
             tally.add("versions")
 
+    def _reviews(
+        self, call: Call, users: dict[str, User], by: User, now: datetime, tally: Tally
+    ) -> None:
+        """The reviews of the closed call's demo proposals (those still in review), unless the
+        pair already has a review of that kind, in whatever state (a demo user may have
+        answered, saved or declared a conflict since), or a conflict that is not dismissed."""
+        proposals = {
+            p.acronym.casefold(): p
+            for p in Proposal.objects.filter(call=call, status__in=REVIEWABLE)
+        }
+        criteria = list(CallCriterion.objects.filter(call=call).order_by("position", "pk"))
+        assigned = call.closes_at + timedelta(days=2)
+        for demo in REVIEWS:
+            proposal = proposals.get(demo.acronym.casefold())
+            reviewer = users[demo.reviewer]
+            if proposal is None:
+                continue
+            pair = {"proposal": proposal, "reviewer": reviewer}
+            if Review.objects.filter(**pair, kind=demo.kind).exists():
+                continue
+            if Conflict.objects.filter(**pair).exclude(status=ConflictStatus.DISMISSED).exists():
+                continue
+            self._review(demo, proposal, reviewer, criteria, by, assigned, now)
+            tally.add("reviews")
+
+    def _review(
+        self,
+        demo: DemoReview,
+        proposal: Proposal,
+        reviewer: User,
+        criteria: list[CallCriterion],
+        by: User,
+        assigned: datetime,
+        now: datetime,
+    ) -> None:
+        """One review as the reviewing services would have left it: answered a day after it
+        was assigned, saved (and submitted) on ``demo.day``. Times never pass ``now``."""
+
+        def day(n: int) -> datetime:
+            return min(assigned + timedelta(days=n), now)
+
+        fields: dict[str, Any] = {}
+        if demo.state == ReviewState.DECLINED:
+            fields.update(
+                decline_reason=demo.decline_reason, responded_at=day(demo.day), lock_version=2
+            )
+        elif demo.state in {ReviewState.ACCEPTED, ReviewState.SUBMITTED}:
+            answered = day(demo.assigned_day + 1)
+            fields.update(
+                responded_at=answered,
+                no_conflict_declared_at=answered,
+                comment_to_applicant=demo.to_applicant,
+                confidential_comment=demo.confidential,
+                recommendation=demo.recommendation,
+                verdict=demo.verdict,
+                saved_at=day(demo.day),
+                lock_version=3,  # accepted, then saved once (submitting saves too)
+            )
+            if demo.state == ReviewState.SUBMITTED:
+                fields["submitted_at"] = day(demo.day)
+        review = Review.objects.create(
+            proposal=proposal,
+            reviewer=reviewer,
+            kind=demo.kind,
+            state=demo.state,
+            due_at=proposal.call.review_due_at,
+            assigned_by=by,
+            **fields,
+        )
+        Review.objects.filter(pk=review.pk).update(assigned_at=day(demo.assigned_day))
+        if demo.kind == ReviewKind.SCIENTIFIC and demo.state != ReviewState.INVITED:
+            submitted = demo.state == ReviewState.SUBMITTED
+            for position, criterion in enumerate(criteria):
+                value = self._score(demo.scores, position, criterion, complete=submitted)
+                if value is not None:
+                    ReviewScore.objects.create(review=review, criterion=criterion, value=value)
+        if demo.kind == ReviewKind.TECHNICAL and demo.state == ReviewState.SUBMITTED:
+            for request in proposal.requests.select_related("call_resource__resource"):
+                amount = demo.recommended.get(request.call_resource.resource.code)
+                TechnicalRecommendation.objects.create(
+                    review=review,
+                    call_resource=request.call_resource,
+                    amount=request.amount if amount is None else min(amount, request.amount),
+                )
+
+    @staticmethod
+    def _score(
+        scores: tuple[int, ...], position: int, criterion: CallCriterion, *, complete: bool
+    ) -> int | None:
+        """The demo score of the criterion at ``position``, on its scale. A submitted review
+        scores every criterion: a call with more criteria than the demo (an existing closed
+        call) gets the mean of the demo scores for the others."""
+        if position < len(scores):
+            value = scores[position]
+        elif complete and scores:
+            value = round(sum(scores) / len(scores))
+        else:
+            return None
+        return min(max(value, criterion.scale_min), criterion.scale_max)
+
     def _description(self, proposal: Proposal, by: User, *, uploaded_at: datetime) -> None:
         data = description_pdf(f"{proposal.acronym}: {proposal.title}")
         attachment = Attachment(
@@ -553,7 +721,7 @@ class Command(BaseCommand):
         attachment.save()
         Attachment.objects.filter(pk=attachment.pk).update(uploaded_at=uploaded_at)
 
-    def _report(self, tally: Tally) -> None:
+    def _report(self, tally: Tally, closed: Call) -> None:
         if tally.total:
             summary = ", ".join(f"{kind}: {count}" for kind, count in tally.created.items())
             self.stdout.write(self.style.SUCCESS(f"Demo data created: {summary}."))
@@ -567,6 +735,10 @@ class Command(BaseCommand):
             self.stdout.write(f"{data['label'].ljust(width)}  {data['email']}")
         self.stdout.write("")
         self.stdout.write(f"Password for every account: {PASSWORD}")
+        self.stdout.write(
+            f"Peer review at work in {closed.code}: its ranking with the budget line (committee),\n"
+            "its reviews, assignment and a conflict to decide (manager), My reviews (reviewer)."
+        )
         self.stdout.write(
             "The call manager and the superuser are asked to set up two-factor authentication "
             "(an authenticator app) before they can manage calls."
