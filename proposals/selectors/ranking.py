@@ -24,6 +24,7 @@ from proposals.enums import (
     ACTIVE_REVIEW_STATES,
     BLOCKING_CONFLICTS,
     IN_COMPETITION,
+    CallRoleKind,
     Recommendation,
     ReviewKind,
     ReviewState,
@@ -66,6 +67,20 @@ from proposals.selectors.manage import call_offers
 def can_read_ranking(user: User, call: Call) -> bool:
     """Call managers and the call's committee members (PRODUCT §1)."""
     return rules.can_manage_call(user, call) or rules.is_committee_member(user, call)
+
+
+def committee_calls(*, user: User) -> list[Call]:
+    """The calls whose committee ``user`` sits on, latest deadline first, archived ones left
+    out: their way to each call's ranking. One query."""
+    if not user.is_authenticated:
+        return []
+    return list(
+        Call.objects.filter(
+            roles__user=user, roles__role=CallRoleKind.COMMITTEE, archived_at__isnull=True
+        )
+        .distinct()
+        .order_by("-closes_at", "code")
+    )
 
 
 def get_call_for_ranking(*, user: User, pk: int) -> Call:
@@ -469,28 +484,16 @@ class ReplyWindow(StrEnum):
 def reply_window(call: Call, now: datetime) -> ReplyWindow:
     """Where the call's right of reply stands at ``now`` (PRODUCT §5.4).
 
-    It opens when a manager opens it (``reply_opened_at``), not by the planned date alone, and
-    closes at ``reply_closes_at``.
+    It opens when a manager opens it (``reply_opened_at``, see ``rules.reply_opened``), not by
+    the planned date alone, and closes at ``reply_closes_at``.
     """
     if not call.right_of_reply:
         return ReplyWindow.NOT_OFFERED
-    if call.reply_opened_at is None or now < call.reply_opened_at:
+    if not rules.reply_opened(call, now):
         return ReplyWindow.NOT_OPEN
     if call.reply_closes_at is not None and now >= call.reply_closes_at:
         return ReplyWindow.CLOSED
     return ReplyWindow.OPEN
-
-
-def reviews_shared_with_team(call: Call, now: datetime) -> bool:
-    """Whether a proposal's team may read the comments to the applicant: once the right of
-    reply has opened, or once the decisions are published.
-
-    Comments shared when the window opened stay readable after it closes: the team has read
-    them already, and the reply they wrote refers to them.
-    """
-    if call.decisions_published_at is not None:
-        return True
-    return reply_window(call, now) in {ReplyWindow.OPEN, ReplyWindow.CLOSED}
 
 
 @dataclass(frozen=True)
@@ -598,7 +601,7 @@ def _audience(user: User, proposal: Proposal, now: datetime) -> Audience:
     hold another role in the call (a conflict nobody has confirmed yet).
     """
     if rules.is_team_member(user, proposal):
-        if not reviews_shared_with_team(proposal.call, now):
+        if not rules.reviews_shared_with_team(proposal.call, now):
             raise ReviewsNotShown(
                 _(
                     "Reviews are shared when the right of reply opens or the decisions are "

@@ -160,6 +160,22 @@ def my_reviews(*, user: User, now: datetime) -> MyReviews:
     return MyReviews(invitations=invitations, reviews=writing + submitted)
 
 
+def own_review(*, user: User, proposal: Proposal) -> Review | None:
+    """The reader's own invitation or review of ``proposal`` (invited, accepted or submitted),
+    for the proposal's pages to lead them back to it; None for anyone else. One query.
+
+    The caller has fetched the proposal with ``get_proposal_for_user``: someone in conflict
+    with it never gets this far.
+    """
+    if not user.is_authenticated:
+        return None
+    return (
+        Review.objects.filter(proposal=proposal, reviewer=user, state__in=ACTIVE_REVIEW_STATES)
+        .order_by("kind", "pk")
+        .first()
+    )
+
+
 # --- The review form ------------------------------------------------------------------------
 
 

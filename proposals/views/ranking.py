@@ -31,7 +31,7 @@ def proposal_reviews(request: HttpRequest, pk: int) -> HttpResponse:
     """The reviews of a proposal as the reader may see them; 403 with the reason when they
     may see the proposal but not its reviews (yet)."""
     proposal = get_proposal_for_user(user=request.user, pk=pk)
-    context = proposal_page_context(request, proposal)
+    context = proposal_page_context(request, proposal, section="reviews")
     try:
         reviews = selectors.proposal_reviews(
             proposal=proposal, user=request.user, now=context["now"]

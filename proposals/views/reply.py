@@ -55,7 +55,7 @@ def _render(
 ) -> HttpResponse:
     """The reply page: the comments to the applicant, and the reply or, for the PI while the
     window is open, the form. A refused reply comes back with its text and the reason."""
-    context = proposal_page_context(request, proposal)
+    context = proposal_page_context(request, proposal, section="reply")
     now = context["now"]
     try:
         reviews = selectors.proposal_reviews(proposal=proposal, user=request.user, now=now)

@@ -23,8 +23,9 @@ from accounts.decorators import manager_required
 from proposals.enums import ReviewState
 from proposals.forms.reviewing import AcceptForm, DeclineForm, ReviewForm, review_form
 from proposals.models import Review
-from proposals.rules import can_manage_call
+from proposals.rules import can_manage_call, can_read_reviews
 from proposals.selectors import reviewing as selectors
+from proposals.selectors.ranking import committee_calls
 from proposals.selectors.reviewing import (
     can_edit_review,
     get_review_for_user,
@@ -46,6 +47,8 @@ def _page_context(request: HttpRequest, review: Review) -> dict[str, Any]:
         "is_author": is_review_author(request.user, review),
         "can_reopen": review.state == ReviewState.SUBMITTED
         and can_manage_call(request.user, review.proposal.call),
+        # Once the call's setting allows it, the way to the other reviews of the proposal.
+        "can_read_reviews": can_read_reviews(request.user, review.proposal, now),
     }
 
 
@@ -54,7 +57,12 @@ def _page_context(request: HttpRequest, review: Review) -> dict[str, Any]:
 def my_reviews(request: HttpRequest) -> HttpResponse:
     now = timezone.now()
     listing = selectors.my_reviews(user=request.user, now=now)
-    return render(request, "proposals/reviews/my_reviews.html", {"listing": listing, "now": now})
+    committees = committee_calls(user=request.user)
+    return render(
+        request,
+        "proposals/reviews/my_reviews.html",
+        {"listing": listing, "committees": committees, "now": now},
+    )
 
 
 # --- The invitation --------------------------------------------------------------------------

@@ -11,12 +11,15 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from proposals.enums import ConflictReason, ConflictStatus, ReviewKind, ReviewState
+from proposals.enums import CallRoleKind, ConflictReason, ConflictStatus, ReviewKind, ReviewState
 from proposals.models import Conflict, Review
+from proposals.services.calls import call_archive
 from proposals.services.conflicts import conflict_declare
+from proposals.services.lifecycle import call_local
 from proposals.services.reviewing import review_decline, review_submit
 from tests.conftest import make_user
 from tests.factories import make_call
+from tests.proposal_factories import add_call_role
 from tests.proposals.helpers import login_url_for
 from tests.proposals.reviewing_factories import (
     DUE_TEXT,
@@ -146,6 +149,24 @@ def test_someone_without_reviews_is_told_so(client, outsider):
 
     assert "You have no reviews." in page
     assert f'<a href="{URL}" aria-current="page">My reviews</a>' in page
+
+
+def test_committee_members_find_the_ranking_of_each_of_their_calls(call, committee, reviewer):
+    add_call_role(call, committee)
+    add_call_role(call, reviewer, CallRoleKind.REVIEWER)  # the pool is no committee
+    archived = make_call("OLD 2025-2")
+    add_call_role(archived, committee)
+    call_archive(call=archived, by=None)
+    add_call_role(make_call("B 2027-2"), make_user("other@board.example"))
+
+    page = signed_in(committee).get(URL).content.decode()
+
+    assert rows(page, "committees-heading") == [
+        f"JUPITER 2027-1 {call.name} | Open | {call_local(call.review_due_at, call)} | "
+        "Ranking JUPITER 2027-1"
+    ]
+    assert f'href="{reverse("call_ranking", args=[call.pk])}"' in page
+    assert "committees-heading" not in signed_in(reviewer).get(URL).content.decode()
 
 
 def test_signed_in_people_find_the_page_in_the_navigation(client, pi):

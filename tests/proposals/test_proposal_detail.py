@@ -7,8 +7,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from proposals.enums import TeamStatus
-from proposals.models import Call, Proposal
+from proposals.models import Call, Proposal, Review
 from proposals.services.lifecycle import proposal_submit
+from proposals.services.reviewing import review_accept
 from tests.proposal_factories import (
     DEADLINE,
     add_call_role,
@@ -18,6 +19,7 @@ from tests.proposal_factories import (
     make_proposal,
 )
 from tests.proposals.helpers import login_url_for
+from tests.proposals.reviewing_factories import assign
 
 SUBMIT = "Submit</button>"
 UNSUBMIT = "Take back to draft</button>"
@@ -153,6 +155,42 @@ def test_the_committee_reads_a_submitted_proposal_without_any_action(client, cal
     assert actions(html) == []
     assert proposal.title in html
     assert "<form" not in html.split('class="proposal-body"')[1]
+
+
+@pytest.mark.parametrize(
+    ("state", "link", "says"),
+    [
+        ("invited", "review_detail", "You are invited to review this proposal."),
+        ("accepted", "review_edit", "You are reviewing this proposal."),
+        ("submitted", "review_edit", "You submitted your review on "),
+    ],
+)
+def test_a_reviewer_is_told_where_their_review_stands_and_led_back_to_it(
+    client, call, pi, reviewer, state, link, says
+):
+    proposal = complete_proposal(call, pi)
+    proposal_submit(proposal=proposal, by=pi)
+    review = assign(proposal, reviewer)
+    if state != "invited":
+        review_accept(review=review, by=reviewer)
+    if state == "submitted":
+        Review.objects.filter(pk=review.pk).update(state=state, submitted_at=timezone.now())
+
+    html = page(client, reviewer, proposal)
+
+    assert says in html
+    assert html.count(f'href="{reverse(link, args=[review.pk])}"') == 2  # note and sidebar
+    assert ("1 Mar 2099, 17:00 CET" in html) is (state != "submitted")  # the due date
+
+
+def test_the_team_is_not_told_about_reviews(client, call, pi):
+    proposal = complete_proposal(call, pi)
+    proposal_submit(proposal=proposal, by=pi)
+
+    html = page(client, pi, proposal)
+
+    assert "review-note" not in html
+    assert "sidebar-review" not in html
 
 
 @pytest.mark.parametrize("who", ["outsider", "reviewer"])

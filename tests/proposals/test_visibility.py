@@ -296,7 +296,20 @@ def test_nobody_sees_what_section_1_1_hides(
             found = leaks(role, body_of(response), setting, phase)
             if found:
                 problems.append(f"{role} {page} ({status}) shows {found}")
+            if page == "proposal_detail" and status == 200:
+                problems += sidebar_problems(role, body_of(response), world, setting, phase)
     assert problems == []
+
+
+def sidebar_problems(role: str, body: str, world: World, setting: str, phase: str) -> list[str]:
+    """The proposal's sidebar links to its reviews and its right of reply exactly for those
+    whom these pages let in."""
+    problems = []
+    for page in ("proposal_reviews", "proposal_reply"):
+        linked = f'href="{world.urls[page]}"' in body
+        if linked != (expected_status(role, page, setting, phase) == 200):
+            problems.append(f"{role} proposal_detail: link to {page} {linked}")
+    return problems
 
 
 def test_the_committee_and_the_managers_do_see_it_all(
