@@ -1,6 +1,7 @@
 from django.urls import path
 
 from allocations.views import manage, publishing, researcher
+from allocations.views.requests import request_decide
 
 urlpatterns = [
     # Publishing decisions and the waitlist (managers)
@@ -9,6 +10,12 @@ urlpatterns = [
         "manage/calls/<int:pk>/waitlist/<int:proposal_pk>/promote/",
         publishing.waitlist_promote,
         name="waitlist_promote",
+    ),
+    # The PI's answer to an award (declining forfeits the allocation's hours)
+    path(
+        "proposals/<int:pk>/decision/respond/",
+        publishing.decision_respond,
+        name="decision_respond",
     ),
     # Researchers
     path("allocations/", researcher.my_allocations, name="my_allocations"),
@@ -31,6 +38,6 @@ urlpatterns = [
     path("manage/allocations/", manage.manage_allocations, name="manage_allocations"),
     path("manage/allocations/<int:pk>/", manage.manage_allocation, name="manage_allocation"),
     path("manage/allocations/<int:pk>/adjust/", manage.allocation_adjust, name="allocation_adjust"),
-    path("manage/requests/<int:request_pk>/decide/", manage.request_decide, name="request_decide"),
+    path("manage/requests/<int:request_pk>/decide/", request_decide, name="request_decide"),
     path("manage/calls/<int:pk>/audit/", manage.call_audit, name="call_audit"),
 ]

@@ -121,9 +121,6 @@ urlpatterns = [
         name="decisions_suggest",
     ),
     path("proposals/<int:pk>/decision/", decisions.decision_detail, name="decision_detail"),
-    path(
-        "proposals/<int:pk>/decision/respond/",
-        decisions.decision_respond,
-        name="decision_respond",
-    ),
+    # The PI's answer to an award (decision_respond) is in allocations/urls.py: declining
+    # forfeits the allocation's hours, and proposals never imports allocations.
 ]
