@@ -1,6 +1,14 @@
 from django.contrib import admin
 
-from allocations.models import Resource
+from allocations.models import (
+    Allocation,
+    AllocationMember,
+    AllocationRequest,
+    AllocationResource,
+    FinalReport,
+    LedgerEntry,
+    Resource,
+)
 
 
 @admin.register(Resource)
@@ -22,3 +30,74 @@ class ResourceAdmin(admin.ModelAdmin):
         (None, {"fields": ["name", "code", "unit", "description", "is_active"]}),
         ("Slurm", {"fields": ["slurm_cluster", "slurm_partition", "charge_rule", "charge_factor"]}),
     ]
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Shown to operators, never changed here: allocations change through the services (which
+    keep the ledger and the audit trail), and the ledger is append-only."""
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class AllocationResourceInline(admin.TabularInline):
+    model = AllocationResource
+    fields = ["resource", "awarded"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class AllocationMemberInline(admin.TabularInline):
+    model = AllocationMember
+    fk_name = "allocation"
+    fields = ["user", "added_by", "added_at", "removed_at"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(Allocation)
+class AllocationAdmin(ReadOnlyAdmin):
+    list_display = ["account", "pi", "proposal", "start", "end", "created_at"]
+    list_select_related = ["pi", "proposal"]
+    list_filter = ["proposal__call"]
+    search_fields = ["account", "pi__email", "proposal__reference", "proposal__acronym"]
+    inlines = [AllocationResourceInline, AllocationMemberInline]
+
+
+@admin.register(LedgerEntry)
+class LedgerEntryAdmin(ReadOnlyAdmin):
+    list_display = ["occurred_at", "allocation", "resource", "kind", "amount", "author", "user"]
+    list_select_related = ["allocation", "resource", "author", "user"]
+    list_filter = ["kind", "resource"]
+    search_fields = ["allocation__account", "reason", "source"]
+    date_hierarchy = "occurred_at"
+
+
+@admin.register(AllocationRequest)
+class AllocationRequestAdmin(ReadOnlyAdmin):
+    list_display = ["allocation", "kind", "resource", "amount", "new_end", "status", "requested_at"]
+    list_select_related = ["allocation", "resource"]
+    list_filter = ["status", "kind"]
+    search_fields = ["allocation__account", "reason"]
+
+
+@admin.register(FinalReport)
+class FinalReportAdmin(ReadOnlyAdmin):
+    list_display = ["allocation", "original_name", "pages", "size", "uploaded_at"]
+    list_select_related = ["allocation"]
+    search_fields = ["allocation__account", "original_name"]
+    exclude = ["file"]

@@ -1,10 +1,101 @@
-"""Managers' allocation pages: filters, adjustments, requests, the audit trail. (In progress.)"""
+"""Managers' allocation pages: the list with filters, one allocation with its ledger and quota,
+adjustments, and a call's audit trail (PRODUCT §8, §9)."""
 
-from django.http import Http404
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST, require_safe
+
+from accounts.decorators import manager_required
+from allocations import selectors
+from allocations.forms import AdjustmentForm, AllocationFilter
+from allocations.ledger import allocation_ledgers, ledger_entries, today_for
+from allocations.models import Allocation
+from allocations.services_ledger import allocation_adjust as adjust
+from proposals.selectors.calls import get_call_for_manager
+from proposals.templatetags.calls import amount as format_amount
+
+PAGE_SIZE = 50
 
 
-def _todo(*args, **kwargs):
+@require_safe
+@manager_required
+def manage_allocations(request: HttpRequest) -> HttpResponse:
+    filters = AllocationFilter(request.GET)
+    rows = selectors.manager_allocations(**filters.filters())
+    page_obj = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "allocations/manage/allocation_list.html",
+        {"filters": filters, "page_obj": page_obj, "rows": page_obj.object_list},
+    )
+
+
+def _detail(
+    request: HttpRequest, allocation: Allocation, form: AdjustmentForm | None, status: int = 200
+) -> HttpResponse:
+    ledgers = allocation_ledgers(allocation=allocation)
+    if form is None:
+        form = AdjustmentForm(resources=[x.resource for x in ledgers])
+    today = today_for(allocation)
+    context = {
+        "allocation": allocation,
+        "call": allocation.proposal.call,
+        "period": selectors.Period.LABELS[selectors.period_of(allocation, today)],
+        "ledgers": ledgers,
+        "entries": list(ledger_entries(allocation=allocation)),
+        "members": selectors.allocation_members(allocation=allocation),
+        "requests": list(allocation.requests.select_related("resource", "requested_by")),
+        "audit": selectors.allocation_audit(allocation=allocation),
+        "form": form,
+    }
+    return render(request, "allocations/manage/allocation_detail.html", context, status=status)
+
+
+@require_safe
+@manager_required
+def manage_allocation(request: HttpRequest, pk: int) -> HttpResponse:
+    return _detail(request, selectors.allocation_for_manager(pk=pk), None)
+
+
+@require_POST
+@manager_required
+def allocation_adjust(request: HttpRequest, pk: int) -> HttpResponse:
+    allocation = selectors.allocation_for_manager(pk=pk)
+    resources = [row.resource for row in allocation.resources.select_related("resource")]
+    form = AdjustmentForm(request.POST, resources=resources)
+    if form.is_valid():
+        try:
+            entry = adjust(allocation=allocation, by=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(
+                request,
+                _("Adjusted %(resource)s by %(amount)s %(unit)s.")
+                % {
+                    "resource": entry.resource.name,
+                    "amount": format_amount(entry.amount),
+                    "unit": entry.resource.unit,
+                },
+            )
+            return redirect("manage_allocation", pk=allocation.pk)
+    return _detail(request, allocation, form, status=400)
+
+
+def request_decide(*args, **kwargs):
+    """Deciding a request for more: built with the researchers' pages (not here yet)."""
     raise Http404("Not built yet.")
 
 
-manage_allocations = manage_allocation = allocation_adjust = request_decide = call_audit = _todo
+@require_safe
+@manager_required
+def call_audit(request: HttpRequest, pk: int) -> HttpResponse:
+    call = get_call_for_manager(user=request.user, pk=pk)
+    page_obj, rows = selectors.call_audit_page(call=call, page=request.GET.get("page"))
+    return render(
+        request, "allocations/audit.html", {"call": call, "page_obj": page_obj, "rows": rows}
+    )
