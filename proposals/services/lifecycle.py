@@ -5,12 +5,12 @@ one transaction and lists its side effects. Refusals a researcher can act on are
 ``ValidationError`` (or the subclasses below); acting in the wrong role is ``PermissionDenied``.
 """
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.utils import timezone
+from django.utils import dateformat, timezone
 from django.utils.text import get_text_list
 from django.utils.translation import gettext as _
 
@@ -87,11 +87,45 @@ def _team_recipients(proposal: Proposal) -> list[User]:
     return list(people.values())
 
 
+# PRODUCT §8: a final report is due within 8 weeks after an allocation's period ends. Here
+# because ``proposals`` may not import ``allocations``; the allocation pages import it.
+FINAL_REPORT_DUE_AFTER = timedelta(weeks=8)
+
+
+def overdue_final_reports_message(user: User, *, call: Call, now: datetime) -> str | None:
+    """Why ``user`` may not start a proposal while final reports of theirs are overdue, or None.
+
+    Overdue: an allocation ``user`` leads whose period ended more than 8 weeks ago (dates in
+    ``call``'s zone) without a final report. The query goes through the User's related name,
+    so ``proposals`` needs no import of ``allocations``.
+    """
+    if not user.is_authenticated:
+        return None
+    today = now.astimezone(call.tz).date()
+    overdue = list(
+        user.led_allocations.filter(
+            end__lt=today - FINAL_REPORT_DUE_AFTER, final_report__isnull=True
+        )
+        .order_by("end", "account")
+        .values_list("account", "end")
+    )
+    if not overdue:
+        return None
+    sentences = [
+        _("The final report of your allocation %(account)s was due on %(due)s and has not arrived.")
+        % {"account": account, "due": dateformat.format(end + FINAL_REPORT_DUE_AFTER, "j M Y")}
+        for account, end in overdue
+    ]
+    sentences.append(_("Upload it on the allocation's page; then you can start a new proposal."))
+    return " ".join(sentences)
+
+
 def proposal_start(*, call: Call, by: User, now: datetime | None = None) -> Proposal:
     """Start a draft proposal to ``call`` with ``by`` as principal investigator.
 
-    Refused (ValidationError) when the call does not accept submissions or ``by``'s profile
-    lacks what a proposal needs.
+    Refused (ValidationError) when the call does not accept submissions, ``by``'s profile
+    lacks what a proposal needs, or ``by`` leads an allocation whose final report is overdue
+    (``overdue_final_reports_message``).
 
     Side effects: one Proposal row (status draft, PI's affiliation and country copied from the
     profile).
@@ -115,6 +149,9 @@ def proposal_start(*, call: Call, by: User, now: datetime | None = None) -> Prop
             % {"fields": get_text_list(missing, _("and"))},
             code="profile_incomplete",
         )
+    overdue = overdue_final_reports_message(by, call=call, now=now)
+    if overdue:
+        raise ValidationError(overdue, code="final_report_overdue")
     with transaction.atomic():
         return Proposal.objects.create(
             call=call,

@@ -7,6 +7,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
@@ -16,6 +17,7 @@ from proposals.rules import can_manage_call
 from proposals.selectors import calls as selectors
 from proposals.selectors.ranking import can_read_ranking
 from proposals.services import calls as services
+from proposals.services.lifecycle import overdue_final_reports_message
 
 
 @require_safe
@@ -36,6 +38,9 @@ def call_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "call": call,
             "can_manage": can_manage_call(request.user, call),
             "can_read_ranking": can_read_ranking(request.user, call),
+            "start_refusal": overdue_final_reports_message(
+                request.user, call=call, now=timezone.now()
+            ),
         },
     )
 
