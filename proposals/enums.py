@@ -30,7 +30,8 @@ class CallRoleKind(models.TextChoices):
 
 
 class ProposalStatus(models.TextChoices):
-    """PRODUCT §4.2. Only the lifecycle services in ``proposals.services.lifecycle`` set it."""
+    """PRODUCT §4.2. Only services set it: ``proposals.services.lifecycle`` (draft to withdrawn)
+    and ``proposals.services.decisions`` with ``allocations.publishing`` (the decided states)."""
 
     DRAFT = "draft", _("Draft")
     SUBMITTED = "submitted", _("Submitted")

@@ -4,7 +4,7 @@ adjustments, and a call's audit trail (PRODUCT §8, §9)."""
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
@@ -84,11 +84,6 @@ def allocation_adjust(request: HttpRequest, pk: int) -> HttpResponse:
             )
             return redirect("manage_allocation", pk=allocation.pk)
     return _detail(request, allocation, form, status=400)
-
-
-def request_decide(*args, **kwargs):
-    """Deciding a request for more: built with the researchers' pages (not here yet)."""
-    raise Http404("Not built yet.")
 
 
 @require_safe

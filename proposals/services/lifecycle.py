@@ -270,6 +270,11 @@ def proposal_submit(
                 code="not_draft",
             )
         _check_deadline(locked.call, now)
+        overdue = overdue_final_reports_message(by, call=locked.call, now=now)
+        if overdue:
+            # PRODUCT §8: a PI with an overdue final report cannot submit a new proposal, even
+            # one started before the report became overdue.
+            raise ValidationError(overdue, code="final_report_overdue")
         problems = proposal_problems(locked)
         if problems:
             Proposal.objects.filter(pk=locked.pk).update(submit_attempted_at=now)

@@ -141,3 +141,20 @@ def test_starting_through_the_page_is_refused_with_the_message(client, call, pi)
         response.content.decode()
     )
     assert proposals_of(pi) == before
+
+
+def test_a_draft_started_before_the_report_was_overdue_cannot_be_submitted(call, pi):
+    from proposals.enums import ProposalStatus
+    from proposals.services.lifecycle import proposal_submit
+    from tests.proposal_factories import complete_proposal
+
+    draft = complete_proposal(call, pi)
+    allocation = ended(pi, days_ago=57)
+
+    with pytest.raises(ValidationError) as refused:
+        proposal_submit(proposal=draft, by=pi)
+
+    assert refused.value.code == "final_report_overdue"
+    assert allocation.account in refused.value.messages[0]
+    draft.refresh_from_db()
+    assert (draft.status, draft.reference) == (ProposalStatus.DRAFT, None)
