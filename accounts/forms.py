@@ -75,6 +75,24 @@ def parse_keywords(text: str) -> list[str]:
     return keywords
 
 
+def validate_keywords(keywords: list[str]) -> list[str]:
+    """Refuse keywords over the length limit or too many of them; profiles and proposals."""
+    too_long = [keyword for keyword in keywords if len(keyword) > MAX_KEYWORD_LENGTH]
+    if too_long:
+        raise ValidationError(
+            _("Keep each keyword to %(length)d characters or fewer; too long: %(keywords)s."),
+            code="keyword_too_long",
+            params={"length": MAX_KEYWORD_LENGTH, "keywords": "; ".join(too_long)},
+        )
+    if len(keywords) > MAX_KEYWORDS:
+        raise ValidationError(
+            _("Give at most %(max)d keywords; you gave %(count)d."),
+            code="too_many_keywords",
+            params={"max": MAX_KEYWORDS, "count": len(keywords)},
+        )
+    return keywords
+
+
 class ProfileForm(forms.Form):
     """What Allot needs to know about a person: for proposals, for reviewer matching, for dates.
 
@@ -174,21 +192,7 @@ class ProfileForm(forms.Form):
         return orcid
 
     def clean_keywords(self) -> list[str]:
-        keywords = parse_keywords(self.cleaned_data["keywords"])
-        too_long = [keyword for keyword in keywords if len(keyword) > MAX_KEYWORD_LENGTH]
-        if too_long:
-            raise ValidationError(
-                _("Keep each keyword to %(length)d characters or fewer; too long: %(keywords)s."),
-                code="keyword_too_long",
-                params={"length": MAX_KEYWORD_LENGTH, "keywords": "; ".join(too_long)},
-            )
-        if len(keywords) > MAX_KEYWORDS:
-            raise ValidationError(
-                _("Give at most %(max)d keywords; you gave %(count)d."),
-                code="too_many_keywords",
-                params={"max": MAX_KEYWORDS, "count": len(keywords)},
-            )
-        return keywords
+        return validate_keywords(parse_keywords(self.cleaned_data["keywords"]))
 
     def expertise_groups(self) -> list[tuple[str, str, list]]:
         """The expertise checkboxes by ERC domain, as (code, legend, options) for the template."""

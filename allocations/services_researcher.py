@@ -5,9 +5,7 @@ records an audit entry (subject: the allocation) in the same transaction. Refusa
 can act on are ``ValidationError``; acting in the wrong role is ``PermissionDenied``.
 """
 
-import hashlib
 import logging
-import os
 import uuid
 from datetime import date, datetime
 from decimal import Decimal
@@ -33,14 +31,13 @@ from allocations.models import (
 from allocations.selectors_researcher import final_report_due, is_allocation_pi, local_today
 from allocations.services_ledger import allocation_adjust
 from notifications.services import outbox_queue
-from proposals.pdfcheck import inspect_pdf
+from proposals.pdfcheck import download_name, inspect_pdf, sha256_of
 from proposals.services.audit import audit_record
 
 log = logging.getLogger(__name__)
 
 MEGABYTE = 1024 * 1024
 FINAL_REPORT_MAX_BYTES = 20 * MEGABYTE
-NAME_LIMIT = 255
 
 
 def _lock(allocation: Allocation) -> Allocation:
@@ -361,26 +358,6 @@ def allocation_request_decide(
 # --- Final reports -------------------------------------------------------------------------
 
 
-def _download_name(name: str | None) -> str:
-    """The uploader's file name without any folder, ending in .pdf (the content is a PDF)."""
-    name = os.path.basename((name or "").replace("\\", "/"))
-    name = "".join(ch for ch in name if ch.isprintable()).strip() or "final-report.pdf"
-    if not name.lower().endswith(".pdf"):
-        name = f"{name}.pdf"
-    if len(name) > NAME_LIMIT:
-        name = name[: NAME_LIMIT - 4] + ".pdf"
-    return name
-
-
-def _sha256(upload: UploadedFile) -> str:
-    digest = hashlib.sha256()
-    upload.seek(0)
-    for chunk in upload.chunks():
-        digest.update(chunk)
-    upload.seek(0)
-    return digest.hexdigest()
-
-
 def final_report_upload(
     *, allocation: Allocation, by: User, upload: UploadedFile, now: datetime | None = None
 ) -> FinalReport:
@@ -405,10 +382,10 @@ def final_report_upload(
     except ValidationError as error:
         raise ValidationError({"file": error.error_list}) from error
     report = FinalReport(
-        original_name=_download_name(upload.name),
+        original_name=download_name(upload.name, fallback="final-report.pdf"),
         size=info.size,
         pages=info.pages,
-        sha256=_sha256(upload),
+        sha256=sha256_of(upload),
         uploaded_by=by,
     )
     stored = False

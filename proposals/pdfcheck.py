@@ -5,7 +5,9 @@ files and files over the call's page or size limit. Each refusal says why, in wo
 researcher can act on.
 """
 
+import hashlib
 import logging
+import os
 from dataclasses import dataclass
 from typing import BinaryIO
 
@@ -86,3 +88,28 @@ def inspect_pdf(upload: BinaryIO, *, max_pages: int | None, max_bytes: int | Non
             code="too_many_pages",
         )
     return PdfInfo(pages=pages, size=size)
+
+
+NAME_LIMIT = 255
+
+
+def download_name(name: str | None, *, fallback: str = "document.pdf") -> str:
+    """The uploader's file name without any folder, printable, ending in .pdf (the content is
+    a PDF), at most 255 characters: what a download is offered as."""
+    name = os.path.basename((name or "").replace("\\", "/"))
+    name = "".join(ch for ch in name if ch.isprintable()).strip() or fallback
+    if not name.lower().endswith(".pdf"):
+        name = f"{name}.pdf"
+    if len(name) > NAME_LIMIT:
+        name = name[: NAME_LIMIT - 4] + ".pdf"
+    return name
+
+
+def sha256_of(upload) -> str:
+    """The SHA-256 of an uploaded file, read in chunks; the file is rewound afterwards."""
+    digest = hashlib.sha256()
+    upload.seek(0)
+    for chunk in upload.chunks():
+        digest.update(chunk)
+    upload.seek(0)
+    return digest.hexdigest()

@@ -19,7 +19,13 @@ from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
 from accounts.enums import ScienceField
-from accounts.forms import EXPERTISE_DOMAINS, MAX_KEYWORD_LENGTH, MAX_KEYWORDS, parse_keywords
+from accounts.forms import (
+    EXPERTISE_DOMAINS,
+    MAX_KEYWORD_LENGTH,
+    MAX_KEYWORDS,
+    parse_keywords,
+    validate_keywords,
+)
 from proposals.models import CallResource
 from proposals.services.editing import (
     RequestData,
@@ -79,21 +85,7 @@ class KeywordsField(forms.CharField):
         return value
 
     def clean(self, value: Any) -> list[str]:
-        keywords = parse_keywords(super().clean(value))
-        too_long = [keyword for keyword in keywords if len(keyword) > MAX_KEYWORD_LENGTH]
-        if too_long:
-            raise ValidationError(
-                _("Keep each keyword to %(length)d characters or fewer; too long: %(keywords)s."),
-                code="keyword_too_long",
-                params={"length": MAX_KEYWORD_LENGTH, "keywords": "; ".join(too_long)},
-            )
-        if len(keywords) > MAX_KEYWORDS:
-            raise ValidationError(
-                _("Give at most %(max)d keywords; you gave %(count)d."),
-                code="too_many_keywords",
-                params={"max": MAX_KEYWORDS, "count": len(keywords)},
-            )
-        return keywords
+        return validate_keywords(parse_keywords(super().clean(value)))
 
     def has_changed(self, initial: Any, data: Any) -> bool:
         return parse_keywords(self.prepare_value(initial) or "") != parse_keywords(data or "")

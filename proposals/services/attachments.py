@@ -6,9 +6,7 @@ served by a view that checks permission. A replaced description is kept (``repla
 because submitted versions refer to it.
 """
 
-import hashlib
 import logging
-import os
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -21,7 +19,7 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from proposals.enums import AttachmentKind
 from proposals.models import Attachment, Call, Proposal
-from proposals.pdfcheck import inspect_pdf
+from proposals.pdfcheck import download_name, inspect_pdf, sha256_of
 from proposals.rules import can_edit_proposal, is_team_member
 
 log = logging.getLogger(__name__)
@@ -29,7 +27,6 @@ log = logging.getLogger(__name__)
 # CVs are short by custom; the call's page limit is for the project description.
 CV_PAGE_LIMIT = 4
 MEGABYTE = 1024 * 1024
-NAME_LIMIT = 255
 
 
 @dataclass(frozen=True)
@@ -66,26 +63,6 @@ def _require_editor(user: User, proposal: Proposal, now: datetime) -> None:
         )
 
 
-def _download_name(name: str | None) -> str:
-    """The uploader's file name without any folder, ending in .pdf (the content is a PDF)."""
-    name = os.path.basename((name or "").replace("\\", "/"))
-    name = "".join(ch for ch in name if ch.isprintable()).strip() or "document.pdf"
-    if not name.lower().endswith(".pdf"):
-        name = f"{name}.pdf"
-    if len(name) > NAME_LIMIT:
-        name = name[: NAME_LIMIT - 4] + ".pdf"
-    return name
-
-
-def _sha256(upload: UploadedFile) -> str:
-    digest = hashlib.sha256()
-    upload.seek(0)
-    for chunk in upload.chunks():
-        digest.update(chunk)
-    upload.seek(0)
-    return digest.hexdigest()
-
-
 def attachment_upload(
     *,
     proposal: Proposal,
@@ -116,10 +93,10 @@ def attachment_upload(
         info = inspect_pdf(upload, max_pages=limits.pages_for(kind), max_bytes=limits.max_bytes)
     except ValidationError as error:
         raise ValidationError({"file": error.error_list}) from error
-    digest = _sha256(upload)
+    digest = sha256_of(upload)
     attachment = Attachment(
         kind=kind,
-        original_name=_download_name(upload.name),
+        original_name=download_name(upload.name),
         size=info.size,
         pages=info.pages,
         sha256=digest,
