@@ -265,3 +265,23 @@ class FinalReport(models.Model):
 
     def __str__(self) -> str:
         return f"Final report of {self.allocation}"
+
+
+class UsageFile(models.Model):
+    """A usage file imported from ``USAGE_IMPORT_DIR`` (PRODUCT §8), so it is imported once.
+
+    One row per path; ``sha256`` is the content imported last: a file whose content changes is
+    imported again (``allocations.usage_directory``).
+    """
+
+    path = models.CharField(max_length=1000, unique=True)
+    sha256 = models.CharField(max_length=64)
+    cluster = models.CharField(max_length=100)
+    imported_at = models.DateTimeField()
+    report_summary = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-imported_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.path

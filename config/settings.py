@@ -205,7 +205,17 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "notifications.requeue_stuck",
         "schedule": 300.0,
     },
+    "usage-import-directory": {
+        "task": "allocations.import_usage_directory",
+        "schedule": 900.0,
+    },
+    "allocations-quota-evaluate": {
+        "task": "allocations.quota_evaluate",
+        "schedule": 3600.0,
+    },
 }
+# Directory of sacct output files imported every 15 minutes; empty: no import (PRODUCT §8).
+USAGE_IMPORT_DIR = env_str("USAGE_IMPORT_DIR", "")
 
 # --- Security ---
 SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", not DEBUG)
