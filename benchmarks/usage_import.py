@@ -1,0 +1,160 @@
+"""Benchmark: the Slurm usage import (PRODUCT §10: 1,000,000 sacct lines in under 30 s on a
+2-core machine with PostgreSQL), next to the limit of PostgreSQL's own ``COPY`` of the same rows.
+
+Run from the repository root::
+
+    export DATABASE_URL=postgres://postgres@127.0.0.1:5432/allot_usagebench
+    .venv/bin/python benchmarks/usage_import.py [--lines 1000000] [--file /tmp/sacct.txt]
+
+The database is created if missing and migrated; ``--accounts`` allocations on one resource of
+the cluster are bulk-built (``benchmarks.build_allocations``) the first time and reused. The
+sacct file is written with ``benchmarks.sacct_generate`` unless ``--file`` exists already. The
+import runs in a transaction that is rolled back at the end (``--keep`` commits it), so every run
+imports the same jobs as new. Prints lines per second, seconds, the process's maximum RSS and,
+with ``--tracemalloc`` (slower), Python's traced peak; then the seconds of
+``COPY raw FROM STDIN`` of the same well-formed lines into a bare temporary table of text
+columns.
+"""
+
+import argparse
+import os
+import resource
+import sys
+import time
+import tracemalloc
+from datetime import date
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+os.environ.setdefault("SECRET_KEY", "benchmark-only-secret-key")
+
+from benchmarks.assignment import ensure_database, mib  # noqa: E402
+from benchmarks.sacct_generate import HEADER, write  # noqa: E402
+
+START, END = date(2025, 5, 1), date(2026, 4, 30)
+
+
+class Rollback(Exception):
+    pass
+
+
+def copy_seconds(path: Path) -> tuple[float, int]:
+    """Seconds to ``COPY`` the well-formed lines of ``path`` into a bare temporary table."""
+    from django.db import connection, transaction
+
+    columns = HEADER.split("|")
+    width = len(columns) - 1
+    rows = 0
+    with transaction.atomic():
+        connection.ensure_connection()
+        raw = connection.connection
+        with raw.cursor() as cursor:
+            cursor.execute(
+                "CREATE TEMP TABLE raw ("
+                + ", ".join(f'"{c}" text' for c in columns)
+                + ") ON COMMIT DROP"
+            )
+            start = time.perf_counter()
+            with (
+                path.open(encoding="utf-8") as lines,
+                cursor.copy("COPY raw FROM STDIN (FORMAT text, DELIMITER '|')") as copy,
+            ):
+                next(lines)
+                for line in lines:
+                    if line.count("|") == width:
+                        copy.write(line)
+                        rows += 1
+            seconds = time.perf_counter() - start
+            cursor.execute("SELECT count(*) FROM raw")
+            assert cursor.fetchone()[0] == rows
+    return seconds, rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--lines", type=int, default=1_000_000)
+    parser.add_argument("--accounts", type=int, default=2000)
+    parser.add_argument("--cluster", default="benchcluster")
+    parser.add_argument("--prefix", default="ub")
+    parser.add_argument("--file", type=Path, help="sacct file (written when missing)")
+    parser.add_argument("--keep", action="store_true", help="commit the import")
+    parser.add_argument("--tracemalloc", action="store_true", help="trace Python's peak (slow)")
+    args = parser.parse_args()
+
+    url = os.environ.get("DATABASE_URL", "")
+    if not url.startswith(("postgres://", "postgresql://")):
+        sys.exit("Set DATABASE_URL=postgres://… (PRODUCT §10 measures on PostgreSQL).")
+    ensure_database(url)
+
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.db import transaction
+
+    from allocations.usage_import import usage_import
+    from benchmarks.build_allocations import build_allocations
+
+    call_command("migrate", verbosity=0)
+    start = time.perf_counter()
+    _, allocations = build_allocations(
+        args.accounts, prefix=args.prefix, cluster=args.cluster, start=START, end=END
+    )
+    print(f"{len(allocations)} allocations: ready in {time.perf_counter() - start:.1f} s")
+
+    path = args.file or Path(f"/tmp/sacct-{args.prefix}-{args.accounts}-{args.lines}.txt")
+    if not path.exists():
+        start = time.perf_counter()
+        write(
+            path,
+            args.lines,
+            accounts=args.accounts,
+            prefix=args.prefix,
+            cluster=args.cluster,
+            start=START,
+            end=END,
+        )
+        print(f"{path}: written in {time.perf_counter() - start:.1f} s")
+    size = path.stat().st_size
+
+    if args.tracemalloc:
+        tracemalloc.start()
+    report = None
+    start = time.perf_counter()
+    try:
+        with transaction.atomic(), path.open(encoding="utf-8") as lines:
+            report = usage_import(lines=lines, cluster=args.cluster)
+            seconds = time.perf_counter() - start
+            if not args.keep:
+                raise Rollback
+    except Rollback:
+        pass
+    total = time.perf_counter() - start
+    traced = tracemalloc.get_traced_memory()[1] if args.tracemalloc else None
+    tracemalloc.stop()
+    lines_read = report.lines_read
+
+    print(f"file {path} ({size / 2**20:.0f} MiB), {lines_read} lines read")
+    print(
+        f"charged {report.charged}, corrected {report.corrected}, duplicates "
+        f"{report.duplicates}, skipped {sum(report.skipped.values())} {dict(report.skipped)}"
+    )
+    print(
+        f"usage_import: {seconds:.2f} s, {lines_read / seconds:,.0f} lines/s"
+        f" (with the rollback {total:.2f} s; target 1,000,000 lines under 30 s)"
+    )
+    if lines_read < 1_000_000:
+        print(f"  extrapolated to 1,000,000 lines: {seconds * 1_000_000 / lines_read:.1f} s")
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    print(f"peak memory: max RSS {mib(rss)}" + (f", traced {mib(traced)}" if traced else ""))
+    copied, rows = copy_seconds(path)
+    print(
+        f"COPY limit: {rows} rows in {copied:.2f} s, {rows / copied:,.0f} rows/s"
+        f" (usage_import is {seconds / copied:.1f}× that)"
+    )
+
+
+if __name__ == "__main__":
+    main()
