@@ -105,7 +105,11 @@ def attachment_upload(
     stored = False
     try:
         with transaction.atomic():
-            locked = Proposal.objects.select_for_update().select_related("call").get(pk=proposal.pk)
+            locked = (
+                Proposal.objects.select_for_update(of=("self",))
+                .select_related("call")
+                .get(pk=proposal.pk)
+            )
             _require_editor(by, locked, now)
             if kind == AttachmentKind.DESCRIPTION:
                 Attachment.objects.filter(

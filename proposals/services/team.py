@@ -18,10 +18,10 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from notifications.services import outbox_queue
 from proposals.enums import ProposalStatus, TeamStatus
-from proposals.models import Call, Proposal, TeamMember
+from proposals.models import Proposal, TeamMember
 from proposals.rules import call_accepts_submissions, can_manage_team, is_pi
 from proposals.services.calls import user_for_email
-from proposals.templatetags.calls import format_instant
+from proposals.services.lifecycle import call_local
 
 log = logging.getLogger(__name__)
 
@@ -30,17 +30,17 @@ log = logging.getLogger(__name__)
 JOINABLE = frozenset({ProposalStatus.DRAFT, ProposalStatus.SUBMITTED})
 
 
-def _call_local(value: datetime, call: Call) -> str:
-    return f"{format_instant(value, call.tz)} ({call.time_zone})"
-
-
 def invitation_url(member: TeamMember) -> str:
     """The absolute link of an invitation, as the email gives it."""
     return settings.SITE_URL + reverse("invitation", args=[member.token])
 
 
 def _lock_proposal(proposal: Proposal) -> Proposal:
-    return Proposal.objects.select_for_update().select_related("call", "pi").get(pk=proposal.pk)
+    return (
+        Proposal.objects.select_for_update(of=("self",))
+        .select_related("call", "pi")
+        .get(pk=proposal.pk)
+    )
 
 
 def _require_team_manager(user: User, proposal: Proposal, now: datetime) -> None:
@@ -53,7 +53,7 @@ def _require_team_manager(user: User, proposal: Proposal, now: datetime) -> None
                 "The team can change only while the proposal is a draft and the call is open "
                 "(the call closes on %(deadline)s)."
             )
-            % {"deadline": _call_local(proposal.call.closes_at, proposal.call)},
+            % {"deadline": call_local(proposal.call.closes_at, proposal.call)},
             code="not_editable",
         )
 
@@ -140,7 +140,7 @@ def team_invite(
                 "pi": locked.pi,
                 "member": member,
                 "invitation_url": invitation_url(member),
-                "deadline": _call_local(locked.call.closes_at, locked.call),
+                "deadline": call_local(locked.call.closes_at, locked.call),
                 "has_account": invitee is not None,
             },
         )
@@ -152,7 +152,7 @@ def team_invite(
 
 
 def _answered(member: TeamMember) -> ValidationError:
-    values = {"date": _call_local(member.responded_at, member.proposal.call)}
+    values = {"date": call_local(member.responded_at, member.proposal.call)}
     if member.status == TeamStatus.ACCEPTED:
         message = _("This invitation was already accepted on %(date)s.") % values
     else:
@@ -171,7 +171,7 @@ def join_refusal(proposal: Proposal, now: datetime) -> str | None:
         return _(
             "The call closed on %(deadline)s: the team of this proposal can no longer change. "
             "You can still decline the invitation."
-        ) % {"deadline": _call_local(proposal.call.closes_at, proposal.call)}
+        ) % {"deadline": call_local(proposal.call.closes_at, proposal.call)}
     return None
 
 
