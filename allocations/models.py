@@ -191,7 +191,11 @@ class LedgerEntry(models.Model):
                 name="adjustment_has_reason",
             ),
         ]
-        indexes = [models.Index(fields=["allocation", "resource", "occurred_at"])]
+        indexes = [
+            models.Index(fields=["allocation", "resource", "occurred_at"]),
+            # What a job was charged before (usage import, per batch of jobs).
+            models.Index(fields=["source"], condition=~models.Q(source=""), name="ledger_source"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.amount} on {self.allocation}"

@@ -17,23 +17,37 @@ never updated.
 
 Bad input never stops the rest: unknown accounts, malformed lines and unparsable fields are
 reported with their line number and field. Times from sacct are read in the default time zone
-(``settings.TIME_ZONE``, the centre's). The input is read line by line and entries are written in
-batches of ``BATCH_SIZE``, all in one transaction.
+(``settings.TIME_ZONE``, the centre's).
+
+Speed and memory (PRODUCT §10, ``benchmarks/usage_import.py``): the accounts, their awards and
+users are loaded once, in four queries; the input is read line by line; every ``BATCH_SIZE`` jobs
+one query finds what they were charged before (by the index on ``source``) and one bulk write
+(``COPY`` on PostgreSQL) appends the entries. Memory holds one batch, not the file. All of it is
+one transaction; a dry run writes and rolls back, so its report is that of the real import.
 """
 
+import queue
+import threading
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
+from operator import itemgetter
+from typing import NamedTuple
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Sum
 from django.utils import timezone
 
-from accounts.models import User
 from allocations.enums import ChargeRule, LedgerKind
-from allocations.models import Allocation, AllocationResource, LedgerEntry, Resource
+from allocations.models import (
+    Allocation,
+    AllocationMember,
+    AllocationResource,
+    LedgerEntry,
+    Resource,
+)
 
 BATCH_SIZE = 5_000
 MAX_PROBLEMS = 1_000
@@ -125,23 +139,28 @@ class ImportReport:
         return "\n".join(self.lines())
 
 
-@dataclass(frozen=True)
-class _Job:
+class _Job(NamedTuple):
     line: int
     job_id: str
     source: str
-    allocation: Allocation
+    account: "_Account"
     resource: Resource
-    user: User | None
+    user_id: int | None
     charge: Decimal  # positive, in the resource's unit
     ended_at: datetime
 
 
 @dataclass
 class _Account:
-    allocation: Allocation
-    resource_ids: set[int]
-    users: dict[str, list[User]]
+    allocation_id: int
+    name: str
+    resource_ids: set[int] = field(default_factory=set)
+    # Slurm user name (the email's local part, lower case) → user ids of the PI and members.
+    users: dict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
+
+
+class _DryRun(Exception):
+    """Raised inside the import's savepoint to undo a dry run's writes."""
 
 
 def usage_import(
@@ -155,228 +174,360 @@ def usage_import(
     """Import ``sacct -a -X -P`` output of ``cluster`` into the ledger; see the module doc.
 
     ``progress``, if given, is called with the number of lines read every ``progress_every``
-    lines. With ``dry_run`` nothing is written; the report is the same."""
-    with transaction.atomic():
-        return _Importer(cluster=cluster, dry_run=dry_run).run(lines, progress, progress_every)
+    lines. With ``dry_run`` nothing is kept: the entries are written and rolled back, so that
+    the report is exactly that of a real import."""
+    importer = _Importer(cluster=cluster, dry_run=dry_run)
+    try:
+        with transaction.atomic():
+            importer.run(lines, progress, progress_every)
+            if dry_run:
+                raise _DryRun
+    except _DryRun:
+        pass
+    return importer.report
 
 
 class _Importer:
     def __init__(self, *, cluster: str, dry_run: bool) -> None:
         self.cluster = cluster
-        self.dry_run = dry_run
         self.report = ImportReport(cluster=cluster, dry_run=dry_run)
-        self.resources = {
-            r.slurm_partition: r for r in Resource.objects.filter(slurm_cluster=cluster)
-        }
-        self.accounts: dict[str, _Account | None] = {}
-        # What each job touched by this import has been charged after it (negative amounts).
-        self.charged: dict[str, Decimal] = {}
+        self.resources: dict[str, Resource] = {}
+        self.accounts: dict[str, _Account] = {}
+        self.known_accounts: set[str] = set()
         self.pending: list[_Job] = []
         self.tz = timezone.get_default_timezone()
 
-    def run(self, lines: Iterable[str], progress, progress_every: int) -> ImportReport:
+    def load(self) -> None:
+        """What the jobs are checked against, in four queries whatever the file's size: the
+        cluster's resources, the account names, and for the accounts awarded one of those
+        resources their awards and the users of their PI and members."""
+        self.resources = {
+            r.slurm_partition: r for r in Resource.objects.filter(slurm_cluster=self.cluster)
+        }
+        self.known_accounts = set(Allocation.objects.values_list("account", flat=True))
+        awards = AllocationResource.objects.filter(
+            resource__in=[r.pk for r in self.resources.values()]
+        ).values_list("allocation_id", "allocation__account", "resource_id")
+        by_id: dict[int, _Account] = {}
+        for allocation_id, name, resource_id in awards:
+            account = by_id.get(allocation_id)
+            if account is None:
+                account = by_id[allocation_id] = self.accounts[name] = _Account(allocation_id, name)
+            account.resource_ids.add(resource_id)
+        people = set(
+            Allocation.objects.filter(pk__in=by_id).values_list("pk", "pi_id", "pi__email")
+        )
+        people.update(
+            AllocationMember.objects.filter(allocation__in=by_id).values_list(
+                "allocation_id", "user_id", "user__email"
+            )
+        )
+        for allocation_id, user_id, email in sorted(people):
+            users = by_id[allocation_id].users[email.split("@")[0].lower()]
+            if user_id not in users:
+                users.append(user_id)
+
+    def run(self, lines: Iterable[str], progress, progress_every: int) -> None:
         report = self.report
-        columns: dict[str, int] | None = None
-        width = 0
-        for number, raw in enumerate(lines, start=1):
-            report.lines_read = number
+        iterator = iter(lines)
+        header = next(iterator, None)
+        if header is None:
+            return
+        report.lines_read = 1
+        self.names = names = [name.strip() for name in header.rstrip("\r\n").split("|")]
+        missing = [c for c in REQUIRED_COLUMNS if c not in names]
+        if missing:
+            report.problem(1, "header", f"missing columns: {', '.join(missing)}")
+            return
+        self.load()
+        self.writer = _Writer(self.report)
+        try:
+            self.read(iterator, header.count("|") + 1, progress, progress_every)
+        finally:
+            self.writer.close()
+
+    def read(self, iterator: Iterator[str], width: int, progress, progress_every: int) -> None:
+        """Parse the lines after the header, handing the jobs to the writer in batches."""
+        report = self.report
+        pick = itemgetter(*(self.names.index(name) for name in REQUIRED_COLUMNS))
+        parse = self.parse
+        pending = self.pending
+        number = 1
+        for number, raw in enumerate(iterator, start=2):
             if progress and number % progress_every == 0:
                 progress(number)
-            line = raw.rstrip("\r\n")
-            if columns is None:
-                names = [name.strip() for name in line.split("|")]
-                missing = [c for c in REQUIRED_COLUMNS if c not in names]
-                if missing:
-                    report.problem(number, "header", f"missing columns: {', '.join(missing)}")
-                    break
-                columns = {name: names.index(name) for name in REQUIRED_COLUMNS}
-                width = len(names)
-                continue
-            if not line.strip():
-                continue
-            values = line.split("|")
-            if len(values) == width + 1 and values[-1] == "":  # `sacct -p`: a trailing "|"
-                values.pop()
+            values = raw.rstrip("\r\n").split("|")
             if len(values) != width:
-                report.problem(number, "line", f"{len(values)} fields, expected {width}")
-                report.skip(MALFORMED)
-                continue
-            job = self.parse(number, {name: values[i].strip() for name, i in columns.items()})
+                if len(values) == width + 1 and values[-1] == "":  # `sacct -p`: a trailing "|"
+                    values.pop()
+                elif len(values) == 1 and not values[0].strip():
+                    continue
+                else:
+                    report.problem(number, "line", f"{len(values)} fields, expected {width}")
+                    report.skip(MALFORMED)
+                    continue
+            row = pick(values)
+            if " " in raw:  # sacct -P pads nothing, but a hand-edited file may
+                row = [value.strip() for value in row]
+            job = parse(number, row)
             if job is not None:
-                self.pending.append(job)
-                if len(self.pending) >= BATCH_SIZE:
-                    self.flush()
-        self.flush()
-        return report
+                pending.append(job)
+                if len(pending) >= BATCH_SIZE:
+                    self.writer.write(pending)
+                    pending = self.pending = []
+        report.lines_read = number
+        self.writer.write(pending)
+        self.pending = []
 
-    def parse(self, number: int, row: dict[str, str]) -> _Job | None:
+    def parse(self, number: int, row: Sequence[str]) -> _Job | None:
+        """One job line, its fields in REQUIRED_COLUMNS order, to a job to charge (or None,
+        with the reason counted and, where someone should look, reported)."""
         report = self.report
-        cluster = row["Cluster"] or self.cluster
+        job_id, cluster, account_name, user_name, partition, state, _, end, elapsed, tres = row
+        cluster = cluster or self.cluster
         if cluster != self.cluster:
             report.problem(number, "Cluster", f"job of cluster {cluster!r}, not {self.cluster!r}")
             report.skip(OTHER_CLUSTER)
             return None
-        job_id = row["JobIDRaw"]
-        if not job_id.isdigit():
+        if not job_id.isdecimal():
             report.problem(number, "JobIDRaw", f"not a job id: {job_id!r}")
             report.skip(UNPARSABLE)
             return None
-        state = row["State"].split(" ")[0].upper()
-        if state in NOT_ENDED_STATES or row["End"].lower() in NO_END_VALUES:
+        if state.split(" ")[0].upper() in NOT_ENDED_STATES or end.lower() in NO_END_VALUES:
             report.skip(NOT_ENDED)
             return None
-        account = self.account(row["Account"])
-        if account is None:
-            report.problem(number, "Account", f"unknown account {row['Account']!r}")
-            report.skip(UNKNOWN_ACCOUNT)
-            return None
-        resource = self.resources.get(row["Partition"]) or self.resources.get("")
-        if resource is None:
-            report.problem(
-                number, "Partition", f"no resource for {cluster!r} partition {row['Partition']!r}"
-            )
-            report.skip(NO_RESOURCE)
-            return None
-        if resource.pk not in account.resource_ids:
-            report.problem(
-                number,
-                "Partition",
-                f"resource {resource.code} not awarded to {account.allocation.account}",
-            )
-            report.skip(NOT_AWARDED)
-            return None
+        resource = self.resources.get(partition) or self.resources.get("")
+        account = self.accounts.get(account_name)
+        if account is None or resource is None or resource.pk not in account.resource_ids:
+            return self.not_chargeable(number, account_name, partition, resource)
         if resource.charge_rule == ChargeRule.NONE:
             report.skip(NOT_CHARGED)
             return None
         try:
-            ended_at = datetime.fromisoformat(row["End"])
+            ended_at = datetime.fromisoformat(end)
         except ValueError:
-            report.problem(number, "End", f"not a date and time: {row['End']!r}")
+            report.problem(number, "End", f"not a date and time: {end!r}")
             report.skip(UNPARSABLE)
             return None
-        if timezone.is_naive(ended_at):
-            ended_at = timezone.make_aware(ended_at, self.tz)
-        elapsed = row["ElapsedRaw"]
-        if not elapsed.isdigit():
+        if ended_at.tzinfo is None:
+            ended_at = ended_at.replace(tzinfo=self.tz)
+        if not elapsed.isdecimal():
             report.problem(number, "ElapsedRaw", f"not a number of seconds: {elapsed!r}")
             report.skip(UNPARSABLE)
             return None
-        key = "gres/gpu" if resource.charge_rule == ChargeRule.GPU else "billing"
         try:
-            count = _tres_count(row["AllocTRES"], key)
+            count = _tres_count(
+                tres, "gres/gpu" if resource.charge_rule == ChargeRule.GPU else "billing"
+            )
         except ValueError as error:
             report.problem(number, "AllocTRES", str(error))
             report.skip(UNPARSABLE)
             return None
-        charge = (
-            Decimal(count) * Decimal(elapsed) / SECONDS_PER_HOUR * resource.charge_factor
-        ).quantize(PLACES, rounding=ROUND_HALF_UP)
-        user = self.user(number, account, row["User"])
+        charge = (count * int(elapsed) / SECONDS_PER_HOUR * resource.charge_factor).quantize(
+            PLACES, rounding=ROUND_HALF_UP
+        )
         return _Job(
             number,
             job_id,
             f"{cluster}:{job_id}",
-            account.allocation,
+            account,
             resource,
-            user,
+            self.user(number, account, user_name),
             charge,
             ended_at,
         )
 
-    def account(self, name: str) -> _Account | None:
-        if name not in self.accounts:
-            allocation = Allocation.objects.filter(account=name).select_related("pi").first()
-            if allocation is None:
-                self.accounts[name] = None
-            else:
-                users: dict[str, list[User]] = defaultdict(list)
-                people = {allocation.pi.pk: allocation.pi}
-                for member in allocation.members.select_related("user"):
-                    people[member.user.pk] = member.user
-                for person in people.values():
-                    users[person.email.split("@")[0].lower()].append(person)
-                resource_ids = set(
-                    AllocationResource.objects.filter(allocation=allocation).values_list(
-                        "resource_id", flat=True
-                    )
-                )
-                self.accounts[name] = _Account(allocation, resource_ids, users)
-        return self.accounts[name]
+    def not_chargeable(
+        self, number: int, name: str, partition: str, resource: Resource | None
+    ) -> None:
+        report = self.report
+        if name not in self.known_accounts:
+            report.problem(number, "Account", f"unknown account {name!r}")
+            report.skip(UNKNOWN_ACCOUNT)
+        elif resource is None:
+            report.problem(
+                number, "Partition", f"no resource for {self.cluster!r} partition {partition!r}"
+            )
+            report.skip(NO_RESOURCE)
+        else:
+            report.problem(number, "Partition", f"resource {resource.code} not awarded to {name}")
+            report.skip(NOT_AWARDED)
 
-    def user(self, number: int, account: _Account, name: str) -> User | None:
-        found = account.users.get(name.lower(), [])
+    def user(self, number: int, account: _Account, name: str) -> int | None:
+        found = account.users.get(name.lower(), ())
         if len(found) == 1:
             return found[0]
         why = "ambiguous" if found else "unknown"
         self.report.problem(
             number,
             "User",
-            f"{why} user {name!r} on {account.allocation.account}; charged without a user",
+            f"{why} user {name!r} on {account.name}; charged without a user",
             warning=True,
         )
         return None
 
-    def flush(self) -> None:
-        if not self.pending:
+
+class _Writer:
+    """Charges batches of parsed jobs: what each was charged before (one query per batch), the
+    new and correcting entries, one bulk write. Counts its part of the report.
+
+    On PostgreSQL the batches are charged by a thread of their own on the import's connection
+    (the parser never uses the database after ``load``), so that the server's work for one batch
+    (index and foreign-key checks included, made immediate for that) overlaps the parsing of
+    the next: the two cores work at once. At most two batches wait, so memory stays bounded.
+    Elsewhere (SQLite) each batch is charged when handed over.
+    """
+
+    def __init__(self, report: ImportReport) -> None:
+        self.report = report
+        self.zero_charges = 0
+        self.threaded = connection.vendor == "postgresql"
+        if self.threaded:
+            self.batches: queue.Queue[list[_Job] | None] = queue.Queue(maxsize=2)
+            self.error: BaseException | None = None
+            self.cursor = connection.cursor().cursor  # psycopg's own: usable from the thread
+            self.foreign_keys = ", ".join(_foreign_keys())
+            self.cursor.execute(f"SET CONSTRAINTS {self.foreign_keys} IMMEDIATE")
+            self.thread = threading.Thread(target=self._drain, name="usage-import", daemon=True)
+            self.thread.start()
+
+    def write(self, jobs: list[_Job]) -> None:
+        if not jobs:
             return
-        report = self.report
-        unknown = {job.source for job in self.pending if job.source not in self.charged}
-        before = {
-            row["source"]: Decimal(row["total"]).quantize(PLACES)
-            for row in LedgerEntry.objects.filter(source__in=unknown)
-            .values("source")
-            .annotate(total=Sum("amount"))
-            .order_by()
-        }
-        entries = []
-        for job in self.pending:
-            known = job.source in self.charged or job.source in before
-            old = self.charged.get(job.source, before.get(job.source, ZERO))  # ≤ 0 normally
-            new = -job.charge
-            difference = new - old
-            if difference == 0:
-                if known:
-                    report.duplicates += 1
-                else:
-                    report.skip(ZERO_CHARGE)
+        if self.threaded:
+            self._hand_over(jobs)
+        else:
+            self._charge(jobs)
+
+    def close(self) -> None:
+        """Wait for the batches handed over; raise what the thread raised. Adds the counts up."""
+        if self.threaded:
+            self._hand_over(None)
+            self.thread.join()
+            self.cursor.execute(f"SET CONSTRAINTS {self.foreign_keys} DEFERRED")
+            if self.error is not None:
+                raise self.error
+        if self.zero_charges:
+            self.report.skipped[ZERO_CHARGE] += self.zero_charges
+
+    def _hand_over(self, jobs: list[_Job] | None) -> None:
+        """Queue a batch (None: the end) unless the thread has died; its error is raised in
+        ``close``."""
+        while self.thread.is_alive():
+            try:
+                self.batches.put(jobs, timeout=1)
+                return
+            except queue.Full:
                 continue
-            entry = LedgerEntry(
-                allocation=job.allocation,
-                resource=job.resource,
-                amount=difference,
-                user=job.user,
-                occurred_at=job.ended_at,
-                source=job.source,
-            )
-            if known:
-                entry.reason = f"Correction of job {job.job_id}: {-old} → {job.charge}"
-                entry.kind = LedgerKind.USAGE if difference < 0 else LedgerKind.ADJUSTMENT
-                report.corrected += 1
-            else:
-                entry.kind = LedgerKind.USAGE
+
+    def _drain(self) -> None:
+        try:
+            while (jobs := self.batches.get()) is not None:
+                self._charge(jobs)
+        except BaseException as error:  # noqa: BLE001 - raised again in close()
+            self.error = error
+
+    def _charge(self, jobs: list[_Job]) -> None:
+        report = self.report
+        charged = self._charged_so_far({job.source for job in jobs})
+        rows = []
+        hours = report.hours
+        for job in jobs:
+            old = charged.get(job.source)  # ≤ 0 normally; None: never charged
+            new = -job.charge
+            difference = new - (old or ZERO)
+            if difference == 0:
+                if old is None:
+                    self.zero_charges += 1
+                else:
+                    report.duplicates += 1
+                continue
+            if old is None:
+                kind, reason = LedgerKind.USAGE, ""
                 report.charged += 1
-            entries.append(entry)
-            self.charged[job.source] = new
+            else:
+                kind = LedgerKind.USAGE if difference < 0 else LedgerKind.ADJUSTMENT
+                reason = f"Correction of job {job.job_id}: {-old} → {job.charge}"
+                report.corrected += 1
             resource = job.resource
-            report.hours[(job.allocation.account, resource.code, resource.unit)] -= difference
-        self.pending = []
-        if entries and not self.dry_run:
-            LedgerEntry.objects.bulk_create(entries, batch_size=BATCH_SIZE)
+            rows.append(
+                (job.account.allocation_id, resource.pk, kind, difference, reason, job.user_id)
+                + (job.ended_at, job.source)
+            )
+            charged[job.source] = new
+            hours[(job.account.name, resource.code, resource.unit)] -= difference
+        self._append(rows)
+
+    def _charged_so_far(self, sources: set[str]) -> dict[str, Decimal]:
+        """What each job (by source) has been charged so far: the sum of its entries."""
+        if self.threaded:
+            # One array parameter instead of thousands of IN placeholders.
+            self.cursor.execute(
+                f"SELECT source, SUM(amount) FROM {_table()} WHERE source = ANY(%s) "  # noqa: S608
+                "GROUP BY source",
+                [list(sources)],
+            )
+            totals = self.cursor.fetchall()
+        else:
+            totals = (
+                LedgerEntry.objects.filter(source__in=sources)
+                .values_list("source")
+                .annotate(total=Sum("amount"))
+                .order_by()
+            )
+        return {source: Decimal(total).quantize(PLACES) for source, total in totals}
+
+    def _append(self, rows: list[tuple]) -> None:
+        """Append the entries: on PostgreSQL with COPY, elsewhere with bulk_create. Either way
+        every row passes the ledger's constraints and triggers."""
+        if not rows:
+            return
+        now = timezone.now()
+        if not self.threaded:
+            LedgerEntry.objects.bulk_create(
+                LedgerEntry(**dict(zip(_COLUMNS, (*row, now), strict=True))) for row in rows
+            )
+            return
+        with self.cursor.copy(f"COPY {_table()} ({', '.join(_COLUMNS)}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row((*row, now))
 
 
-def _tres_count(tres: str, key: str) -> Decimal:
+_COLUMNS = ("allocation_id", "resource_id", "kind", "amount", "reason", "user_id")
+_COLUMNS += ("occurred_at", "source", "created_at")
+
+
+def _table() -> str:
+    return connection.ops.quote_name(LedgerEntry._meta.db_table)
+
+
+def _foreign_keys() -> list[str]:
+    """The names of the ledger's foreign-key constraints, quoted (PostgreSQL)."""
+    with connection.cursor() as cursor:
+        constraints = connection.introspection.get_constraints(cursor, LedgerEntry._meta.db_table)
+    return sorted(
+        connection.ops.quote_name(name) for name, c in constraints.items() if c["foreign_key"]
+    )
+
+
+def _tres_count(tres: str, key: str) -> int:
     """The count of ``key`` in an AllocTRES string such as
     ``billing=96,cpu=288,gres/gpu=4,mem=480G,node=1`` (0 when absent). For ``gres/gpu`` the
     typed counts (``gres/gpu:a100=4``) are added up when there is no untyped one."""
-    counts: dict[str, Decimal] = {}
+    at = tres.find(f"{key}=")
+    if at == 0 or (at > 0 and tres[at - 1] == ","):  # the common case, without splitting
+        value = tres[at + len(key) + 1 :].split(",", 1)[0]
+        if value.isdecimal():
+            return int(value)
+    counts: dict[str, int] = {}
     for item in filter(None, (part.strip() for part in tres.split(","))):
         name, sep, value = item.partition("=")
         if not sep or not name:
             raise ValueError(f"not name=value: {item!r}")
         if name == key or name.startswith(f"{key}:"):
-            if not value.isdigit():
+            if not value.isdecimal():
                 raise ValueError(f"{name} is not a whole number: {value!r}")
-            counts[name] = Decimal(value)
+            counts[name] = int(value)
     if key in counts:
         return counts[key]
-    return sum(counts.values(), ZERO)
+    return sum(counts.values())
