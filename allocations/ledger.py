@@ -113,6 +113,14 @@ def monthly_sums(allocations: list[Allocation]) -> list[MonthlySum]:
     ]
 
 
+def monthly_sums_by_allocation(allocations: list[Allocation]) -> dict[int, list[MonthlySum]]:
+    """``monthly_sums`` grouped by allocation id (missing ids: no entries): one query."""
+    grouped: dict[int, list[MonthlySum]] = defaultdict(list)
+    for row in monthly_sums(allocations):
+        grouped[row.allocation_id].append(row)
+    return grouped
+
+
 def _day(value: date | datetime) -> date:
     """A month from the database as a date: on PostgreSQL a truncation inside ``Case`` comes
     back as a timestamp (the truncation's own conversion does not run there)."""
@@ -134,13 +142,16 @@ def resource_ledgers(
     sums: list[MonthlySum],
     today: date,
 ) -> list[ResourceLedger]:
-    """Totals and quota per resource of ``allocation`` from ``monthly_sums`` (no query).
+    """Totals and quota per resource of ``allocation`` from its rows of ``monthly_sums`` (no
+    query; rows of other allocations are ignored, but pass only its own: see
+    ``monthly_sums_by_allocation``, a list of them all makes a loop over allocations quadratic).
 
     The quota uses the policy of the allocation's call and the allocation's own period (which
     an extension moves)."""
+    pk = allocation.pk
     by_resource: dict[int, list[MonthlySum]] = defaultdict(list)
     for row in sums:
-        if row.allocation_id == allocation.pk:
+        if row.allocation_id == pk:
             by_resource[row.resource_id].append(row)
     ledgers = []
     for resource in resources:

@@ -20,27 +20,31 @@ Emails go to the PI and the current members, once per event and person (the outb
 running the job twice sends nothing the second time and writes no second forfeit.
 
 Queries: a fixed number for all allocations (the allocations, members, resources, the grouped
-ledger sums, the forfeit sources and outbox events already there), plus the writes: one
-outbox lookup and row per new email, and a locked re-check per forfeit written.
+ledger sums, the forfeit sources), two per 2,000 emails (the events already in the outbox, one
+INSERT of the new ones: ``outbox_queue_many``), and a locked re-check per forfeit written.
 """
 
 import logging
-from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 from django.db import transaction
 from django.db.models import Prefetch
+from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import User
 from allocations.enums import LedgerKind
-from allocations.ledger import ResourceLedger, monthly_sums, resource_ledgers, today_for
+from allocations.ledger import (
+    ResourceLedger,
+    monthly_sums_by_allocation,
+    resource_ledgers,
+    today_for,
+)
 from allocations.models import Allocation, AllocationMember, AllocationResource, LedgerEntry
 from allocations.quota import MonthState
-from notifications.models import OutboxMessage
-from notifications.services import outbox_queue
+from notifications.services import Outgoing, outbox_queue_many
 
 log = logging.getLogger(__name__)
 
@@ -106,7 +110,7 @@ def quota_evaluate(*, today: date | None = None) -> Summary:
         )
         .order_by("pk")
     )
-    sums = monthly_sums(allocations)
+    sums = monthly_sums_by_allocation(allocations)
     mails: list[_Mail] = []
     forfeits: list[tuple[Allocation, ResourceLedger]] = []
     for allocation in allocations:
@@ -117,7 +121,7 @@ def quota_evaluate(*, today: date | None = None) -> Summary:
             continue
         summary.allocations += 1
         resources = sorted((row.resource for row in allocation.resource_rows), key=lambda r: r.name)
-        ledgers = resource_ledgers(allocation, resources, sums, local_today)
+        ledgers = resource_ledgers(allocation, resources, sums[allocation.pk], local_today)
         mails.extend(_mails_for(allocation, ledgers, local_today))
         if local_today > allocation.end:
             forfeits.extend((allocation, ledger) for ledger in ledgers)
@@ -134,7 +138,8 @@ def quota_evaluate(*, today: date | None = None) -> Summary:
 
 def _mails_for(allocation: Allocation, ledgers: list[ResourceLedger], today: date) -> list[_Mail]:
     pk = allocation.pk
-    base = {"allocation": allocation}
+    # The link, reversed once for every email about the allocation (not in each template).
+    base = {"allocation": allocation, "allocation_path": reverse("allocation_detail", args=[pk])}
     mails = []
     active = today <= allocation.end
     if active:
@@ -203,32 +208,19 @@ def _recipients(allocation: Allocation) -> list[User]:
 
 
 def _queue(mails: list[_Mail]) -> tuple[int, list[str]]:
-    """Queue the emails not yet in the outbox: one query for the events already there, then
-    ``outbox_queue`` (which checks again) for the rest."""
-    events = [mail.event for mail in mails]
-    done: dict[str, set[str]] = defaultdict(set)
-    for i in range(0, len(events), CHUNK):
-        for event, recipient in OutboxMessage.objects.filter(
-            event__in=events[i : i + CHUNK]
-        ).values_list("event", "recipient"):
-            done[event].add(recipient.lower())
-    queued = 0
-    queued_events = []
-    for mail in mails:
-        for person in _recipients(mail.allocation):
-            if person.email.strip().lower() in done[mail.event]:
-                continue
-            outbox_queue(
-                kind=mail.kind,
-                event=mail.event,
-                recipient=person.email,
-                user=person,
-                context={**mail.context, "person": person},
-            )
-            done[mail.event].add(person.email.strip().lower())
-            queued += 1
-            queued_events.append(mail.event)
-    return queued, queued_events
+    """Queue the emails not yet in the outbox, in bulk (``outbox_queue_many``)."""
+    created = outbox_queue_many(
+        Outgoing(
+            kind=mail.kind,
+            event=mail.event,
+            recipient=person.email,
+            user=person,
+            context={**mail.context, "person": person},
+        )
+        for mail in mails
+        for person in _recipients(mail.allocation)
+    )
+    return len(created), [message.event for message in created]
 
 
 def _write_forfeits(forfeits: list[tuple[Allocation, ResourceLedger]]) -> int:

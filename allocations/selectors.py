@@ -18,7 +18,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from allocations.ledger import ResourceLedger, monthly_sums, resource_ledgers
+from allocations.ledger import ResourceLedger, monthly_sums_by_allocation, resource_ledgers
 from allocations.models import Allocation, AllocationMember, AllocationResource, Resource
 from allocations.quota import MonthState
 from proposals.models import AuditEntry, Call, Proposal
@@ -128,10 +128,7 @@ def manager_allocations(
     ``today`` overrides today's date (else each call's own, in its time zone); three queries.
     """
     allocations = list(_listed(call, resource))
-    sums = monthly_sums(allocations)
-    by_allocation = defaultdict(list)
-    for row in sums:
-        by_allocation[row.allocation_id].append(row)
+    by_allocation = monthly_sums_by_allocation(allocations)
     rows = []
     for allocation in allocations:
         day = today or timezone.localdate(timezone=allocation.proposal.call.tz)

@@ -21,7 +21,7 @@ from accounts.rules import is_call_manager
 from allocations.enums import RequestStatus
 from allocations.ledger import (
     ResourceLedger,
-    monthly_sums,
+    monthly_sums_by_allocation,
     resource_ledgers,
     usage_by_member,
 )
@@ -183,10 +183,7 @@ def _visible_to(user: User) -> Q:
 
 
 def _summaries(allocations: list[Allocation], user: User, now: datetime) -> list[AllocationSummary]:
-    sums = monthly_sums(allocations)
-    by_allocation = defaultdict(list)
-    for row in sums:
-        by_allocation[row.allocation_id].append(row)
+    by_allocation = monthly_sums_by_allocation(allocations)
     summaries = []
     for allocation in allocations:
         today = local_today(allocation, now)

@@ -45,7 +45,7 @@ from decimal import ROUND_DOWN, Decimal
 from django.utils import timezone
 
 from allocations.enums import ChargeRule
-from allocations.ledger import monthly_sums, resource_ledgers, today_for
+from allocations.ledger import monthly_sums_by_allocation, resource_ledgers, today_for
 from allocations.models import Allocation
 from allocations.quota import MonthState
 
@@ -116,7 +116,7 @@ def wanted_accounts(*, cluster: str, today: date | None = None) -> list[WantedAc
         .order_by("account")
     )
     active = [a for a in candidates if a.start <= (today or today_for(a)) <= a.end]
-    sums = monthly_sums(active)
+    sums = monthly_sums_by_allocation(active)
     result = []
     for allocation in active:
         day = today or today_for(allocation)
@@ -127,7 +127,7 @@ def wanted_accounts(*, cluster: str, today: date | None = None) -> list[WantedAc
         ]
         limits: dict[str, int] = defaultdict(int)
         low = False
-        for ledger in resource_ledgers(allocation, resources, sums, day):
+        for ledger in resource_ledgers(allocation, resources, sums[allocation.pk], day):
             tres = TRES_BY_RULE[ledger.resource.charge_rule]
             limits[tres] += minutes(ledger.totals.awarded, ledger.resource.charge_factor)
             summary = ledger.quota.today

@@ -8,6 +8,8 @@ recipient: queueing the same event for the same person again returns the existin
 
 import logging
 import smtplib
+from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -43,15 +45,26 @@ def outbox_queue(
     Side effects: one OutboxMessage row (unless one exists for event and recipient); after the
     surrounding transaction commits, the ``notifications.send_message`` task.
     """
-    context = {"site_url": settings.SITE_URL, "recipient": recipient, "user": user, **context}
+    recipient = recipient.strip()
+    subject, body_text, body_html = _render(kind, recipient, user, context)
     return outbox_queue_rendered(
         kind=kind,
         event=event,
         recipient=recipient,
         user=user,
-        subject=_render_plain(f"emails/{kind}/subject.txt", context),
-        body_text=_render_plain(f"emails/{kind}/body.txt", context),
-        body_html=render_to_string(f"emails/{kind}/body.html", context),
+        subject=subject,
+        body_text=body_text,
+        body_html=body_html,
+    )
+
+
+def _render(kind: str, recipient: str, user, context: dict) -> tuple[str, str, str]:
+    """Subject, text and HTML body of ``templates/emails/<kind>/``."""
+    context = {"site_url": settings.SITE_URL, "recipient": recipient, "user": user, **context}
+    return (
+        _render_plain(f"emails/{kind}/subject.txt", context),
+        _render_plain(f"emails/{kind}/body.txt", context),
+        render_to_string(f"emails/{kind}/body.html", context),
     )
 
 
@@ -97,6 +110,102 @@ def outbox_queue_rendered(
             return OutboxMessage.objects.get(event=event, recipient__iexact=recipient)
         _enqueue_on_commit(message.pk)
     return message
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """One email for ``outbox_queue_many``: the arguments of ``outbox_queue``."""
+
+    kind: str
+    event: str
+    recipient: str
+    context: dict
+    user: object = None
+
+
+BULK_CHUNK = 2000  # × 9 columns: within SQLite's and PostgreSQL's parameter limits
+
+
+def outbox_queue_many(messages: Iterable[Outgoing]) -> list[OutboxMessage]:
+    """``outbox_queue`` for many emails at once, for the periodic jobs: the same rendering and
+    the same once-per-event-and-recipient rule, in a number of queries that grows with the
+    chunks of ``BULK_CHUNK`` messages, not with each message.
+
+    Per chunk: one query for the (event, recipient) pairs already queued, then one INSERT of
+    the others. Should a concurrent run insert one of them in between (the unique key refuses
+    the chunk), that chunk is queued one by one instead. Returns the rows created (not those
+    found); their send tasks are enqueued after commit.
+    """
+    created: list[OutboxMessage] = []
+    pending = list(messages)
+    with transaction.atomic():
+        for start in range(0, len(pending), BULK_CHUNK):
+            created += _queue_chunk(pending[start : start + BULK_CHUNK])
+        ids = [message.pk for message in created]
+        if ids:
+            transaction.on_commit(lambda: _enqueue_many(ids), robust=True)
+    return created
+
+
+def _queue_chunk(chunk: list[Outgoing]) -> list[OutboxMessage]:
+    events = {message.event for message in chunk}
+    seen = {
+        (event, recipient.lower())
+        for event, recipient in OutboxMessage.objects.filter(event__in=events).values_list(
+            "event", "recipient"
+        )
+    }
+    rows = []
+    for message in chunk:
+        recipient = message.recipient.strip()
+        key = (message.event, recipient.lower())
+        if key in seen:
+            continue
+        seen.add(key)
+        rows.append(_rendered(message, recipient))
+    if not rows:
+        return []
+    try:
+        with transaction.atomic():
+            return OutboxMessage.objects.bulk_create(rows)
+    except IntegrityError:
+        # A concurrent run queued some of them first: one by one, each checked again.
+        created = []
+        for row in rows:
+            with transaction.atomic():
+                if not OutboxMessage.objects.filter(
+                    event=row.event, recipient__iexact=row.recipient
+                ).exists():
+                    row.save()
+                    created.append(row)
+        return created
+
+
+def _rendered(message: Outgoing, recipient: str) -> OutboxMessage:
+    subject, body_text, body_html = _render(message.kind, recipient, message.user, message.context)
+    return OutboxMessage(
+        kind=message.kind,
+        event=message.event,
+        recipient=recipient,
+        user=message.user,
+        subject=" ".join(subject.split())[:300],
+        body_text=body_text,
+        body_html=body_html,
+    )
+
+
+def _enqueue_many(message_ids: list[int]) -> None:
+    """The send tasks of many messages; at the first failure (broker down) the rest is left
+    to ``outbox_requeue_stuck`` rather than waiting on the broker once per message."""
+    for done, message_id in enumerate(message_ids):
+        try:
+            _enqueue(message_id)
+        except Exception:
+            log.exception(
+                "outbox enqueue failed; upkeep will enqueue the rest",
+                extra={"ctx_message": message_id, "ctx_left": len(message_ids) - done},
+            )
+            return
 
 
 def _enqueue_on_commit(message_id: int) -> None:
