@@ -149,6 +149,11 @@ class ProfileForm(forms.Form):
         required=False,
         help_text=_("Dates are shown in this time zone beside each call's own."),
     )
+    notify_new_calls = forms.BooleanField(
+        label=_("Email me when a new call opens"),
+        required=False,
+        help_text=_("One email each time a call for proposals opens."),
+    )
 
     def __init__(self, *args, user: User, **kwargs) -> None:
         self.user = user
@@ -162,6 +167,7 @@ class ProfileForm(forms.Form):
                 "expertise": list(user.expertise),
                 "keywords": ", ".join(user.keywords),
                 "time_zone": user.time_zone,
+                "notify_new_calls": user.notify_new_calls,
             },
         )
         super().__init__(*args, **kwargs)

@@ -60,6 +60,11 @@ class User(AbstractUser):
         choices=TIME_ZONE_CHOICES,
         help_text=_("Dates are shown in this time zone beside each call's own."),
     )
+    notify_new_calls = models.BooleanField(
+        _("Email me when a new call opens"),
+        default=False,
+        help_text=_("One email each time a call for proposals opens."),
+    )
 
     USERNAME_FIELD = "email"
     EMAIL_FIELD = "email"

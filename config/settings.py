@@ -213,6 +213,22 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "allocations.quota_evaluate",
         "schedule": 3600.0,
     },
+    "proposals-deadline-reminders": {
+        "task": "proposals.deadline_reminders",
+        "schedule": 3600.0,
+    },
+    "proposals-review-reminders": {
+        "task": "proposals.review_reminders",
+        "schedule": 3600.0,
+    },
+    "proposals-reply-closing-reminders": {
+        "task": "proposals.reply_closing_reminders",
+        "schedule": 3600.0,
+    },
+    "proposals-call-status-changes": {
+        "task": "proposals.call_status_changes",
+        "schedule": 300.0,
+    },
 }
 # Directory of sacct output files imported every 15 minutes; empty: no import (PRODUCT §8).
 USAGE_IMPORT_DIR = env_str("USAGE_IMPORT_DIR", "")

@@ -89,6 +89,8 @@ class Call(models.Model):
     reply_opened_at = models.DateTimeField(null=True, blank=True, editable=False)
     decisions_published_at = models.DateTimeField(null=True, blank=True, editable=False)
     archived_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # Set by the ``call-opened`` job (``proposals.services.reminders.call_status_changes``).
+    opened_announced_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -178,3 +178,24 @@ def test_time_zones_are_grouped_and_an_old_alias_stays_selectable(client, pi):
     assert '<optgroup label="Europe">' in html
     assert '<option value="Europe/Berlin">Berlin (Europe)</option>' in html
     assert '<option value="US/Eastern" selected>US/Eastern</option>' in html
+
+
+def test_new_call_emails_are_off_until_ticked_and_the_checkbox_saves(client, pi):
+    client.force_login(pi)
+    html = client.get(URL).content.decode()
+    assert (
+        '<input type="checkbox" name="notify_new_calls" '
+        'aria-describedby="id_notify_new_calls_helptext" id="id_notify_new_calls">'
+    ) in html
+    assert "Email me when a new call opens" in html
+    assert not pi.notify_new_calls
+
+    client.post(URL, {**VALID, "notify_new_calls": "on"})
+    pi.refresh_from_db()
+    assert pi.notify_new_calls is True
+    html = client.get(URL).content.decode()
+    assert 'id="id_notify_new_calls" checked>' in html
+
+    client.post(URL, VALID)  # unticked: a browser sends nothing for the box
+    pi.refresh_from_db()
+    assert pi.notify_new_calls is False
