@@ -145,13 +145,22 @@ class LedgerEntry(models.Model):
     """One change to what an allocation may use. Never edited, never deleted: refused here, in
     the queryset and by database triggers (migration 0003). Balances are sums over entries."""
 
-    allocation = models.ForeignKey(Allocation, on_delete=models.PROTECT, related_name="ledger")
+    # Indexed by the (allocation, resource, occurred_at) index below: every index is paid for by
+    # each of the millions of usage rows a Slurm import appends.
+    allocation = models.ForeignKey(
+        Allocation, on_delete=models.PROTECT, related_name="ledger", db_index=False
+    )
     resource = models.ForeignKey(Resource, on_delete=models.PROTECT, related_name="+")
     kind = models.CharField(_("kind"), max_length=16, choices=LedgerKind)
     amount = models.DecimalField(_("amount"), max_digits=16, decimal_places=4)
     reason = models.TextField(_("reason"), blank=True)
     author = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,  # a partial index below: only manual entries have an author
     )
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -195,6 +204,9 @@ class LedgerEntry(models.Model):
             models.Index(fields=["allocation", "resource", "occurred_at"]),
             # What a job was charged before (usage import, per batch of jobs).
             models.Index(fields=["source"], condition=~models.Q(source=""), name="ledger_source"),
+            models.Index(
+                fields=["author"], condition=models.Q(author__isnull=False), name="ledger_author"
+            ),
         ]
 
     def __str__(self) -> str:

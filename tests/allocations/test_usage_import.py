@@ -8,6 +8,7 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
+from allocations import usage_import as usage_import_module
 from allocations.models import LedgerEntry
 from allocations.usage_import import usage_import
 from tests.allocation_factories import make_allocation
@@ -321,3 +322,28 @@ def test_the_command_prints_the_report(allocation, tmp_path):
     call_command("import_usage", str(path), "--cluster", "jupiter", stdout=out)
     assert "Jobs charged: 1\n" in out.getvalue()
     assert len(entries()) == 1
+
+
+@pytest.mark.parametrize("dry_run", [False, True])
+def test_a_job_repeated_in_a_later_batch_counts_once_or_corrects(allocation, monkeypatch, dry_run):
+    """Batches are written as they fill: a later batch finds what an earlier one charged, in a
+    dry run too (which writes, then rolls back)."""
+    monkeypatch.setattr(usage_import_module, "BATCH_SIZE", 2)
+    acct = allocation.account
+    report = run(
+        job(acct, "1"),
+        job(acct, "2"),
+        job(acct, "1"),  # a duplicate, in the second batch
+        job(acct, "2", elapsed="9000"),  # corrected: 8 → 10 GPU-hours
+        job(acct, "3", elapsed="3600"),
+        dry_run=dry_run,
+    )
+    assert (report.charged, report.corrected, report.duplicates) == (3, 1, 1)
+    assert f"  {acct} jupiter-booster: 22.0000 GPU-hours" in report.lines()
+    expected = [
+        ("jupiter:1", Decimal("-8.0000"), ""),
+        ("jupiter:2", Decimal("-8.0000"), ""),
+        ("jupiter:2", Decimal("-2.0000"), "Correction of job 2: 8.0000 → 10.0000"),
+        ("jupiter:3", Decimal("-4.0000"), ""),
+    ]
+    assert [(e[5], e[3], e[6]) for e in entries()] == ([] if dry_run else expected)
