@@ -8,6 +8,9 @@ from django.contrib.auth.models import Group
 
 from accounts.models import User
 
+# Fixtures for tests that need a real SMTP server (smtp_server) or Celery worker (worker_runs).
+pytest_plugins = ["tests.smtp", "tests.celery_worker"]
+
 PASSWORD = "correct-horse-battery-42"
 COMPLETE_PROFILE = {
     "affiliation": "Forschungszentrum Jülich",
