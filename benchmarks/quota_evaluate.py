@@ -12,7 +12,7 @@ given usage the first time (spread so that some reach 75, 90 and 100 % of the aw
 ``quota_evaluate()`` runs twice, each inside a transaction rolled back at the end so every
 invocation of the script measures the same state. Emails go to the locmem backend. Prints the
 seconds and the number of queries (``CaptureQueriesContext``) of each run: the first queues the
-emails (one lookup and one insert per email, by design), the second finds them all queued.
+emails (in bulk: two queries per 2,000 emails), the second finds them all queued.
 """
 
 import argparse
@@ -102,6 +102,11 @@ def main() -> None:
         f"{len(allocations)} allocations {start_date}–{end_date}: ready in"
         f" {time.perf_counter() - start:.1f} s"
     )
+
+    # Earlier runs' rolled-back rows stay behind as dead tuples: clean them first.
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE allocations_ledgerentry")
+        cursor.execute("VACUUM ANALYZE notifications_outboxmessage")
 
     locmem = "django.core.mail.backends.locmem.EmailBackend"
     with override_settings(EMAIL_BACKEND=locmem):

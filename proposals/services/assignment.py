@@ -27,7 +27,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from accounts.models import User
-from notifications.services import outbox_queue
+from notifications.services import Outgoing, outbox_queue_many
 from proposals import assignment as solver
 from proposals.enums import (
     ACTIVE_REVIEW_STATES,
@@ -316,9 +316,9 @@ def due_date_local(review: Review, call: Call) -> str:
     return dateformat.format(review.due_at.astimezone(call.tz), "j M Y")
 
 
-def _queue_invitation(review: Review, proposal: Proposal, call: Call) -> None:
+def _invitation(review: Review, proposal: Proposal, call: Call) -> Outgoing:
     reviewer = review.reviewer
-    outbox_queue(
+    return Outgoing(
         kind="review-assigned",
         event=f"review-assigned:{review.pk}",
         recipient=reviewer.email,
@@ -404,8 +404,7 @@ def assignment_apply(
                 Review.objects.bulk_create(reviews)
         except IntegrityError as exc:
             raise _conflict_error() from exc
-        for review in reviews:
-            _queue_invitation(review, review.proposal, call)
+        outbox_queue_many(_invitation(review, review.proposal, call) for review in reviews)
     return AppliedSuggestion(invited=reviews, skipped=_label(stale, call))
 
 
@@ -593,7 +592,7 @@ def review_assign(
                 % {"reviewer": reviewer.display_name, "proposal": proposal.reference},
                 code="conflict",
             ) from exc
-        _queue_invitation(review, proposal, call)
+        outbox_queue_many([_invitation(review, proposal, call)])
     return review
 
 
