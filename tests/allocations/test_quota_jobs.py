@@ -5,6 +5,7 @@ from datetime import date, datetime, time
 from decimal import Decimal
 
 import pytest
+from django.conf import settings
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -60,6 +61,14 @@ def test_activation_on_the_start_date_once(allocation):
     subject = f"[Allot] {allocation.account} is active"
     assert mails("allocation-active") == [(event, p, subject) for p in PEOPLE]
     assert summary.emails == 2
+    message = OutboxMessage.objects.get(event=event, recipient="pi@uni.example")
+    link = f"{settings.SITE_URL}/allocations/{allocation.pk}/"
+    assert (
+        f"The allocation {allocation.account} is active from 1 May 2027 to 30 Apr 2028."
+        in message.body_text
+    )
+    assert f"The allocation: {link}\n" in message.body_text
+    assert f'<a href="{link}">' in message.body_html
     assert OutboxMessage.objects.count() == 2
     assert quota_evaluate(today=date(2027, 5, 2)).emails == 0
     assert OutboxMessage.objects.count() == 2
