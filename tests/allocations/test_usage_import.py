@@ -1,11 +1,12 @@
 """Usage from Slurm (PRODUCT §8): ``sacct -a -X -P`` output into the ledger."""
 
+import re
 from datetime import datetime
 from decimal import Decimal
 from io import StringIO
 
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from allocations import usage_import as usage_import_module
@@ -347,3 +348,45 @@ def test_a_job_repeated_in_a_later_batch_counts_once_or_corrects(allocation, mon
         ("jupiter:3", Decimal("-4.0000"), ""),
     ]
     assert [(e[5], e[3], e[6]) for e in entries()] == ([] if dry_run else expected)
+
+
+class Terminal(StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_the_command_draws_a_progress_bar_on_a_terminal(allocation, tmp_path, monkeypatch):
+    monkeypatch.setattr("allocations.management.commands.import_usage.PROGRESS_EVERY", 2)
+    path = tmp_path / "sacct.txt"
+    rows = [job(allocation.account, str(n)) for n in range(1, 6)]
+    path.write_text("\n".join([HEADER, *rows]) + "\n")
+    out = Terminal()
+    call_command("import_usage", str(path), "--cluster", "jupiter", stdout=out)
+    bars = re.findall(r"\r\[([#.]{30})\] +(\d+) %  (\d+) lines  [\d,]+ lines/s", out.getvalue())
+    assert [(percent, lines) for _, percent, lines in bars] == [
+        ("28", "2"),  # 2 lines of 6, 28 % of the file's characters
+        ("64", "4"),
+        ("100", "6"),
+    ]
+    assert [bar.count("#") for bar, _, _ in bars] == [8, 19, 30]
+    assert "\nUsage import from cluster jupiter\n" in out.getvalue()
+    assert "Jobs charged: 5\n" in out.getvalue()
+
+
+def test_the_command_refuses_a_cluster_no_resource_is_on(allocation, tmp_path):
+    path = tmp_path / "sacct.txt"
+    path.write_text(f"{HEADER}\n{job(allocation.account)}\n")
+    with pytest.raises(CommandError) as error:
+        call_command("import_usage", str(path), "--cluster", "juwels", stdout=StringIO())
+    assert str(error.value) == (
+        "No resource is on Slurm cluster 'juwels', so none of its jobs could be charged. "
+        "Clusters of the resources: jupiter."
+    )
+    assert entries() == []
+
+
+def test_the_command_says_when_the_file_cannot_be_read(allocation, tmp_path):
+    with pytest.raises(CommandError, match=r"^Cannot read .*missing\.txt: \[Errno 2\]"):
+        call_command(
+            "import_usage", str(tmp_path / "missing.txt"), "--cluster", "jupiter", stdout=StringIO()
+        )

@@ -2,14 +2,22 @@
 
 FILE is ``sacct -a -X -P --format=JobIDRaw,Cluster,Account,User,Partition,State,Start,End,
 ElapsedRaw,AllocTRES`` output (any column order), or ``-`` for standard input. Prints the
-import's report; a progress line every 100,000 lines when standard output is a terminal.
+import's report; on a terminal, a progress bar (share of the file read, lines, lines per second)
+that redraws itself in place.
 """
 
+import os
 import sys
+import time
+from collections.abc import Iterable, Iterator
 
 from django.core.management.base import BaseCommand, CommandError
 
+from allocations.models import Resource
 from allocations.usage_import import usage_import
+
+BAR_WIDTH = 30
+PROGRESS_EVERY = 20_000  # lines
 
 
 class Command(BaseCommand):
@@ -23,20 +31,67 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, file: str, cluster: str, dry_run: bool, **options):
-        progress = None
-        if self.stdout.isatty():
-
-            def progress(count: int) -> None:
-                self.stdout.write(f"… {count:,} lines read")
-
+        clusters = sorted(set(Resource.objects.values_list("slurm_cluster", flat=True)) - {""})
+        if cluster not in clusters:
+            known = ", ".join(clusters) or "none yet; set it on the resources in the admin"
+            raise CommandError(
+                f"No resource is on Slurm cluster {cluster!r}, so none of its jobs could be "
+                f"charged. Clusters of the resources: {known}."
+            )
         try:
             stream = (
                 sys.stdin
                 if file == "-"
                 else open(file, encoding="utf-8", errors="replace", newline="")  # noqa: SIM115
             )
+            size = 0 if file == "-" else os.fstat(stream.fileno()).st_size
         except OSError as error:
             raise CommandError(f"Cannot read {file}: {error}") from error
+        progress = _Progress(self.stdout, size) if self.stdout.isatty() else None
         with stream:
-            report = usage_import(lines=stream, cluster=cluster, dry_run=dry_run, progress=progress)
+            lines = progress.counting(stream) if progress else stream
+            report = usage_import(
+                lines=lines,
+                cluster=cluster,
+                dry_run=dry_run,
+                progress=progress,
+                progress_every=PROGRESS_EVERY,
+            )
+        if progress:
+            progress.done(report.lines_read)
         self.stdout.write(str(report))
+
+
+class _Progress:
+    """``[#######.......]  48 %  480,000 lines  21,000 lines/s``, redrawn on one line."""
+
+    def __init__(self, out, size: int) -> None:
+        self.out = out
+        self.size = size
+        self.read = 0  # characters, close to bytes: sacct output is ASCII
+        self.start = time.monotonic()
+        self.lines = 0
+
+    def counting(self, stream: Iterable[str]) -> Iterator[str]:
+        for line in stream:
+            self.read += len(line)
+            yield line
+
+    def __call__(self, lines: int) -> None:
+        self.lines = lines
+        rate = lines / max(time.monotonic() - self.start, 1e-6)
+        if self.size:
+            share = min(self.read / self.size, 1.0)
+            filled = round(share * BAR_WIDTH)
+            bar = f"[{'#' * filled}{'.' * (BAR_WIDTH - filled)}] {share * 100:3.0f} %  "
+        else:
+            bar = ""
+        self.out.write(f"\r{bar}{lines:,} lines  {rate:,.0f} lines/s", ending="")
+        self.out.flush()
+
+    def done(self, lines: int) -> None:
+        """The bar at its end, then a new line for the report."""
+        if lines != self.lines:
+            self.read = self.size
+            self(lines)
+        self.out.write("")
