@@ -8,6 +8,7 @@ from allocations.models import (
     FinalReport,
     LedgerEntry,
     Resource,
+    UsageFile,
 )
 
 
@@ -101,3 +102,15 @@ class FinalReportAdmin(ReadOnlyAdmin):
     list_select_related = ["allocation"]
     search_fields = ["allocation__account", "original_name"]
     exclude = ["file"]
+
+
+@admin.register(UsageFile)
+class UsageFileAdmin(ReadOnlyAdmin):
+    """What the periodic import read from ``USAGE_IMPORT_DIR`` and its report (problems by line
+    and field, the summary): where an operator looks when usage seems missing."""
+
+    list_display = ["path", "cluster", "imported_at"]
+    list_filter = ["cluster"]
+    search_fields = ["path", "report_summary"]
+    date_hierarchy = "imported_at"
+    fields = ["path", "cluster", "imported_at", "sha256", "report_summary"]

@@ -4,8 +4,9 @@ from datetime import date
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
-from allocations.models import LedgerEntry
+from allocations.models import LedgerEntry, UsageFile
 from tests.allocation_factories import add_usage, make_allocation
 from tests.conftest import make_user
 from tests.factories import make_resource
@@ -27,7 +28,9 @@ def allocation(pi):
     return allocation
 
 
-@pytest.mark.parametrize("model", ["allocation", "ledgerentry", "allocationrequest", "finalreport"])
+@pytest.mark.parametrize(
+    "model", ["allocation", "ledgerentry", "allocationrequest", "finalreport", "usagefile"]
+)
 def test_the_lists_open_and_offer_no_adding(admin_client, allocation, model):
     response = admin_client.get(reverse(f"admin:allocations_{model}_changelist"))
 
@@ -58,3 +61,21 @@ def test_an_entry_cannot_be_deleted_or_changed_in_the_admin(admin_client, alloca
 
     assert deleted.status_code == changed.status_code == 403
     assert LedgerEntry.objects.get(pk=entry.pk).amount == -10
+
+
+def test_an_imported_usage_file_shows_its_report(admin_client):
+    report = "Usage import from cluster jupiter\nline 7: Account: unknown account 'nope'"
+    usage_file = UsageFile.objects.create(
+        path="/srv/usage/2027-06-01.txt",
+        sha256="ab" * 32,
+        cluster="jupiter",
+        imported_at=timezone.now(),
+        report_summary=report,
+    )
+
+    listing = admin_client.get(reverse("admin:allocations_usagefile_changelist"))
+    page = admin_client.get(reverse("admin:allocations_usagefile_change", args=[usage_file.pk]))
+
+    assert "/srv/usage/2027-06-01.txt" in listing.content.decode()
+    assert "line 7: Account: unknown account &#x27;nope&#x27;" in page.content.decode()
+    assert 'name="_save"' not in page.content.decode()
