@@ -142,17 +142,14 @@ def resource_ledgers(
     sums: list[MonthlySum],
     today: date,
 ) -> list[ResourceLedger]:
-    """Totals and quota per resource of ``allocation`` from its rows of ``monthly_sums`` (no
-    query; rows of other allocations are ignored, but pass only its own: see
-    ``monthly_sums_by_allocation``, a list of them all makes a loop over allocations quadratic).
+    """Totals and quota per resource of ``allocation`` from its own rows of ``monthly_sums``
+    (no query; for many allocations, ``monthly_sums_by_allocation`` gives each its rows).
 
     The quota uses the policy of the allocation's call and the allocation's own period (which
     an extension moves)."""
-    pk = allocation.pk
     by_resource: dict[int, list[MonthlySum]] = defaultdict(list)
     for row in sums:
-        if row.allocation_id == pk:
-            by_resource[row.resource_id].append(row)
+        by_resource[row.resource_id].append(row)
     ledgers = []
     for resource in resources:
         rows = by_resource.get(resource.pk, [])

@@ -27,7 +27,7 @@ one transaction; a dry run writes and rolls back, so its report is that of the r
 """
 
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
@@ -192,7 +192,6 @@ class _Importer:
         self.resources: dict[str, Resource] = {}
         self.accounts: dict[str, _Account] = {}
         self.known_accounts: set[str] = set()
-        self.pending: list[_Job] = []
         self.tz = timezone.get_default_timezone()
 
     def load(self) -> None:
@@ -232,24 +231,17 @@ class _Importer:
         if header is None:
             return
         report.lines_read = 1
-        self.names = names = [name.strip() for name in header.rstrip("\r\n").split("|")]
+        names = [name.strip() for name in header.rstrip("\r\n").split("|")]
         missing = [c for c in REQUIRED_COLUMNS if c not in names]
         if missing:
             report.problem(1, "header", f"missing columns: {', '.join(missing)}")
             return
         self.load()
-        self.writer = _Writer(self.report)
-        try:
-            self.read(iterator, header.count("|") + 1, progress, progress_every)
-        finally:
-            self.writer.close()
-
-    def read(self, iterator: Iterator[str], width: int, progress, progress_every: int) -> None:
-        """Parse the lines after the header, handing the jobs to the writer in batches."""
-        report = self.report
-        pick = itemgetter(*(self.names.index(name) for name in REQUIRED_COLUMNS))
+        writer = _Writer(report)
+        width = len(names)
+        pick = itemgetter(*(names.index(name) for name in REQUIRED_COLUMNS))
         parse = self.parse
-        pending = self.pending
+        pending: list[_Job] = []
         number = 1
         for number, raw in enumerate(iterator, start=2):
             if progress and number % progress_every == 0:
@@ -271,11 +263,10 @@ class _Importer:
             if job is not None:
                 pending.append(job)
                 if len(pending) >= BATCH_SIZE:
-                    self.writer.write(pending)
-                    pending = self.pending = []
+                    writer.write(pending)
+                    pending = []
         report.lines_read = number
-        self.writer.write(pending)
-        self.pending = []
+        writer.write(pending)
 
     def parse(self, number: int, row: Sequence[str]) -> _Job | None:
         """One job line, its fields in REQUIRED_COLUMNS order, to a job to charge (or None,
@@ -378,7 +369,6 @@ class _Writer:
 
     def __init__(self, report: ImportReport) -> None:
         self.report = report
-        self.zero_charges = 0
         self.postgresql = connection.vendor == "postgresql"
         if self.postgresql:
             # The per-batch lookup looks expensive to the planner (thousands of probes), which
@@ -387,14 +377,8 @@ class _Writer:
                 cursor.execute("SET LOCAL jit = off")
 
     def write(self, jobs: list[_Job]) -> None:
-        if jobs:
-            self._charge(jobs)
-
-    def close(self) -> None:
-        if self.zero_charges:
-            self.report.skipped[ZERO_CHARGE] += self.zero_charges
-
-    def _charge(self, jobs: list[_Job]) -> None:
+        if not jobs:
+            return
         report = self.report
         charged = self._charged_so_far({job.source for job in jobs})
         rows = []
@@ -405,7 +389,7 @@ class _Writer:
             difference = new - (old or ZERO)
             if difference == 0:
                 if old is None:
-                    self.zero_charges += 1
+                    report.skip(ZERO_CHARGE)
                 else:
                     report.duplicates += 1
                 continue

@@ -58,6 +58,12 @@ def outbox_queue(
     )
 
 
+def _header_line(subject: str) -> str:
+    """The subject folded to one line (a header cannot hold a line break), at most 300
+    characters."""
+    return " ".join(subject.split())[:300]
+
+
 def _render(kind: str, recipient: str, user, context: dict) -> tuple[str, str, str]:
     """Subject, text and HTML body of ``templates/emails/<kind>/``."""
     context = {"site_url": settings.SITE_URL, "recipient": recipient, "user": user, **context}
@@ -89,7 +95,7 @@ def outbox_queue_rendered(
     error is logged, the caller's commit stands, and ``outbox_requeue_stuck`` enqueues it later.
     """
     recipient = recipient.strip()
-    subject = " ".join(subject.split())[:300]
+    subject = _header_line(subject)
     with transaction.atomic():
         existing = OutboxMessage.objects.filter(event=event, recipient__iexact=recipient).first()
         if existing is not None:
@@ -188,7 +194,7 @@ def _rendered(message: Outgoing, recipient: str) -> OutboxMessage:
         event=message.event,
         recipient=recipient,
         user=message.user,
-        subject=" ".join(subject.split())[:300],
+        subject=_header_line(subject),
         body_text=body_text,
         body_html=body_html,
     )

@@ -32,7 +32,6 @@ already there), two per 2,000 new emails (``outbox_queue_many``), and for
 """
 
 import logging
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from allauth.account.models import EmailAddress
@@ -56,29 +55,19 @@ REPLY_CLOSING_BEFORE = timedelta(days=2)
 PENDING_REVIEW_STATES = (ReviewState.INVITED, ReviewState.ACCEPTED)
 
 
-@dataclass(frozen=True)
-class _Mail:
-    kind: str
-    event: str
-    person: User
-    context: dict
-
-
-def _queue(mails: list[_Mail]) -> int:
-    """Queue the emails not yet in the outbox, in bulk; returns how many were new."""
-    return len(
-        outbox_queue_many(
-            Outgoing(
-                kind=mail.kind,
-                event=mail.event,
-                recipient=mail.person.email,
-                user=mail.person,
-                context={**mail.context, "person": mail.person},
-            )
-            for mail in mails
-            if mail.person.email.strip()
-        )
+def _mail(kind: str, event: str, person: User, context: dict) -> Outgoing:
+    return Outgoing(
+        kind=kind,
+        event=event,
+        recipient=person.email,
+        user=person,
+        context={**context, "person": person},
     )
+
+
+def _queue(mails: list[Outgoing]) -> int:
+    """Queue the emails not yet in the outbox, in bulk; returns how many were new."""
+    return len(outbox_queue_many(mail for mail in mails if mail.recipient.strip()))
 
 
 def _label(proposal: Proposal) -> str:
@@ -145,7 +134,7 @@ def deadline_reminders(now: datetime | None = None) -> int:
             "closes_short": format_instant(call.closes_at, call.tz),
         }
         mails.extend(
-            _Mail("deadline-reminder", f"{event}:{suffix}", person, context)
+            _mail("deadline-reminder", f"{event}:{suffix}", person, context)
             for person in _team(proposal)
         )
     return _logged("deadline reminders", _queue(mails))
@@ -180,7 +169,7 @@ def review_reminders(now: datetime | None = None) -> int:
             "due_short": format_instant(review.due_at, call.tz),
         }
         mails.append(
-            _Mail(kind, f"{kind}:{review.pk}:{_due_key(review.due_at)}", review.reviewer, context)
+            _mail(kind, f"{kind}:{review.pk}:{_due_key(review.due_at)}", review.reviewer, context)
         )
     return _logged("review reminders", _queue(mails))
 
@@ -215,7 +204,7 @@ def reply_closing_reminders(now: datetime | None = None) -> int:
             "closes_short": format_instant(call.reply_closes_at, call.tz),
             "limit": call.reply_length_limit,
         }
-        mails.append(_Mail("reply-closing", f"reply-closing:{proposal.pk}", proposal.pi, context))
+        mails.append(_mail("reply-closing", f"reply-closing:{proposal.pk}", proposal.pi, context))
     return _logged("reply closing reminders", _queue(mails))
 
 
@@ -273,7 +262,7 @@ def call_status_changes(now: datetime | None = None) -> int:
                 }
                 queued += _queue(
                     [
-                        _Mail("call-opened", f"call-opened:{call.pk}", person, context)
+                        _mail("call-opened", f"call-opened:{call.pk}", person, context)
                         for person in subscribers
                     ]
                 )

@@ -101,6 +101,16 @@ def test_missing_secret_key_without_debug_refuses_to_start():
     assert "SECRET_KEY must be set when DEBUG is off" in result.stderr
 
 
+def test_makemigrations_check_needs_no_secret_key(tmp_path):
+    result = run_manage(
+        "makemigrations",
+        "--check",
+        "--dry-run",
+        env={"DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}"},
+    )
+    assert (result.returncode, result.stdout.strip()) == (0, "No changes detected")
+
+
 def test_production_settings_pass_check_deploy(tmp_path):
     result = run_manage(
         "check",
