@@ -35,6 +35,7 @@ test: $(DEV_STAMP)
 lint: $(DEV_STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
 
 worker: $(STAMP)
 	$(VENV)/bin/celery -A config worker --loglevel=info

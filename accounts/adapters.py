@@ -1,42 +1,20 @@
-"""django-allauth hooks: every account email goes through the outbox (PRODUCT §7); people
-whose profile is incomplete are sent to it after signing in; ORCID fills in the iD."""
+"""django-allauth hooks: people whose profile is incomplete are sent to it after signing in;
+ORCID fills in the iD. Account emails go through the outbox: ``notifications.adapters``
+extends ``AccountAdapter`` with that (``accounts`` is the lowest app and imports no other)."""
 
-import uuid
 from urllib.parse import urlencode
 
 from allauth.account.adapter import DefaultAccountAdapter
-from allauth.core import context as allauth_context
 from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
-from django.contrib.sites.shortcuts import get_current_site
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 from django.urls import reverse
 
 from accounts.orcid import normalise_orcid
 from accounts.selectors import orcid_taken, profile_is_complete
-from notifications.services import outbox_queue_rendered
 
 
 class AccountAdapter(DefaultAccountAdapter):
-    def send_mail(self, template_prefix: str, email: str, context: dict) -> None:
-        request = allauth_context.request
-        ctx = {"email": email, "current_site": get_current_site(request), **context}
-        message = self.render_mail(template_prefix, email, ctx)
-        html = next(
-            (body for body, mime in getattr(message, "alternatives", []) if mime == "text/html"),
-            "",
-        )
-        kind = template_prefix.rsplit("/", 1)[-1]
-        outbox_queue_rendered(
-            kind=f"account-{kind}",
-            # Every account email (a confirmation, a reset) is its own event.
-            event=f"account:{kind}:{uuid.uuid4()}",
-            recipient=email,
-            subject=message.subject,
-            body_text=message.body,
-            body_html=html,
-        )
-
     def get_login_redirect_url(self, request: HttpRequest) -> str:
         """After signing in without an explicit ``next``: the profile while it lacks what a
         proposal needs (then on to the usual page), else the usual page."""

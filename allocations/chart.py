@@ -16,8 +16,8 @@ from django.utils import dateformat
 from django.utils.html import escape
 from django.utils.translation import gettext as _
 
+from accounts.formatting import amount as format_amount
 from allocations.quota import Month, MonthTime
-from proposals.templatetags.calls import amount as format_amount
 
 # Nearly square, so that the text stays legible when a phone shrinks the chart to its width.
 WIDTH, HEIGHT = 480, 360

@@ -52,7 +52,7 @@ from decimal import ROUND_DOWN, Decimal
 from enum import StrEnum
 
 from allocations.enums import LedgerKind
-from proposals.enums import QuotaPolicy
+from proposals.calls.enums import QuotaPolicy
 
 ZERO = Decimal(0)
 CENT = Decimal("0.01")

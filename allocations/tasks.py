@@ -4,7 +4,7 @@ from pathlib import Path
 from celery import shared_task
 from django.conf import settings
 
-from allocations.usage_directory import import_usage_directory as _import_usage_directory
+from allocations.services.usage_directory import import_usage_directory as _import_usage_directory
 
 log = logging.getLogger(__name__)
 
@@ -22,7 +22,7 @@ def import_usage_directory() -> int:
 @shared_task(name="allocations.quota_evaluate")
 def quota_evaluate() -> int:
     """Quota evaluation (PRODUCT §7), hourly (CELERY_BEAT_SCHEDULE): emails and forfeits."""
-    from allocations.quota_jobs import quota_evaluate as evaluate
+    from allocations.services.quota import quota_evaluate as evaluate
 
     summary = evaluate()
     return summary.emails

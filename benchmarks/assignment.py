@@ -99,9 +99,9 @@ def main() -> None:
     from django.core.management import call_command
 
     from benchmarks.build_call import build_call
-    from proposals import assignment as solver
-    from proposals.selectors.assignment import assignment_inputs
-    from proposals.services.assignment import assignment_suggest, solver_inputs
+    from proposals.review import solver
+    from proposals.review.selectors.assignment import assignment_inputs
+    from proposals.review.services.assignment import assignment_suggest, solver_inputs
 
     call_command("migrate", verbosity=0)
     code = f"BENCH {args.proposals}x{args.reviewers}x{args.reviews_per_proposal}"
@@ -157,7 +157,7 @@ def time_apply(call, suggestion, then=None) -> None:
     from django.db import transaction
 
     from accounts.models import User
-    from proposals.services.assignment import assignment_apply
+    from proposals.review.services.assignment import assignment_apply
 
     manager = User.objects.filter(is_superuser=True).first() or User.objects.first()
     start = time.perf_counter()

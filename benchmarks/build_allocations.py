@@ -28,8 +28,9 @@ from allocations.models import (
     LedgerEntry,
     Resource,
 )
-from proposals.enums import ProposalStatus
-from proposals.models import Call, CallResource, Proposal
+from proposals.calls.models import Call, CallResource
+from proposals.submission.enums import ProposalStatus
+from proposals.submission.models import Proposal
 
 EMAIL_DOMAIN = "usage.bench.allot.example"
 

@@ -25,16 +25,12 @@ from django.utils import timezone
 
 from accounts.models import User
 from allocations.models import Resource
-from proposals.enums import CallRoleKind, ConflictReason, ConflictStatus, ProposalStatus
-from proposals.models import (
-    Call,
-    CallCriterion,
-    CallResource,
-    CallRole,
-    Conflict,
-    Proposal,
-    ResourceRequest,
-)
+from proposals.calls.enums import CallRoleKind
+from proposals.calls.models import Call, CallCriterion, CallResource, CallRole
+from proposals.review.enums import ConflictReason, ConflictStatus
+from proposals.review.models import Conflict
+from proposals.submission.enums import ProposalStatus
+from proposals.submission.models import Proposal, ResourceRequest
 
 # Panels weighted as on an AI machine: computer science first, physics and life sciences next.
 FIELD_WEIGHTS = {

@@ -58,7 +58,7 @@ def main() -> None:
 
     from allocations.enums import LedgerKind
     from allocations.models import LedgerEntry
-    from allocations.quota_jobs import quota_evaluate
+    from allocations.services.quota import quota_evaluate
     from benchmarks.build_allocations import build_allocations
     from tests.allocation_factories import period_around_today
 

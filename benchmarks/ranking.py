@@ -63,23 +63,17 @@ def add_reviews(call, per_proposal: int, seed: int = 5303) -> int:
     from django.utils import timezone
 
     from accounts.models import User
-    from proposals.enums import (
+    from proposals.calls.enums import CallRoleKind
+    from proposals.calls.models import CallRole
+    from proposals.review.enums import (
         BLOCKING_CONFLICTS,
-        CallRoleKind,
         Recommendation,
         ReviewKind,
         ReviewState,
         TechnicalVerdict,
     )
-    from proposals.models import (
-        CallRole,
-        Conflict,
-        Proposal,
-        ResourceRequest,
-        Review,
-        ReviewScore,
-        TechnicalRecommendation,
-    )
+    from proposals.review.models import Conflict, Review, ReviewScore, TechnicalRecommendation
+    from proposals.submission.models import Proposal, ResourceRequest
 
     if ReviewScore.objects.filter(review__proposal__call=call).exists():
         return 0
@@ -199,8 +193,10 @@ def add_reviews(call, per_proposal: int, seed: int = 5303) -> int:
 def committee_member(call):
     """A committee member of the call, in conflict with two proposals (rows hidden)."""
     from accounts.models import User
-    from proposals.enums import CallRoleKind, ConflictReason, ConflictStatus
-    from proposals.models import CallRole, Conflict, Review
+    from proposals.calls.enums import CallRoleKind
+    from proposals.calls.models import CallRole
+    from proposals.review.enums import ConflictReason, ConflictStatus
+    from proposals.review.models import Conflict, Review
 
     user, _ = User.objects.get_or_create(
         email=COMMITTEE_EMAIL, defaults={"full_name": "Bench Committee"}
@@ -260,8 +256,8 @@ def main() -> None:
     from django.urls import reverse
 
     from benchmarks.build_call import build_call
-    from proposals.models import Review
-    from proposals.selectors.ranking import call_ranking
+    from proposals.review.models import Review
+    from proposals.review.selectors.ranking import call_ranking
 
     call_command("migrate", verbosity=0)
     settings.ALLOWED_HOSTS = ["*"]

@@ -94,7 +94,7 @@ def main() -> None:
     from django.core.management import call_command
     from django.db import connection, transaction
 
-    from allocations.usage_import import usage_import
+    from allocations.services.usage_import import usage_import
     from benchmarks.build_allocations import build_allocations
 
     call_command("migrate", verbosity=0)

@@ -7,7 +7,7 @@ form is the place that works in the call's zone.
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from proposals.models import Call, CallCriterion, CallResource, CallRole
+from proposals.calls.models import Call, CallCriterion, CallResource, CallRole
 
 
 class CallResourceInline(admin.TabularInline):

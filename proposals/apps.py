@@ -3,7 +3,7 @@ from django.apps import AppConfig
 
 def _claim_call_roles(sender, request, email_address, **kwargs) -> None:
     """allauth's ``email_confirmed``: roles waiting for this address go to its owner."""
-    from proposals.services.calls import call_roles_claim
+    from proposals.calls.services import call_roles_claim
 
     call_roles_claim(user=email_address.user, email=email_address.email)
 
@@ -18,3 +18,11 @@ class ProposalsConfig(AppConfig):
         from allauth.account.signals import email_confirmed
 
         email_confirmed.connect(_claim_call_roles, dispatch_uid="proposals.claim_call_roles")
+
+        # Review answers what submission asks but may not import (proposals.submission.hooks).
+        from proposals.review.rules import reads_proposal
+        from proposals.review.views.page_links import page_links
+        from proposals.submission.hooks import page_context_register, proposal_reader_register
+
+        proposal_reader_register(reads_proposal)
+        page_context_register(page_links)

@@ -5,7 +5,7 @@ Each returns the number of emails it queued; running one twice queues nothing th
 
 from celery import shared_task
 
-from proposals.services import reminders
+from proposals.review.services import reminders
 
 
 @shared_task(name="proposals.deadline_reminders")

@@ -1,19 +1,10 @@
 from django.urls import path
 
-from proposals.views import (
-    assignment,
-    attachments,
-    calls,
-    conflicts,
-    decisions,
-    editing,
-    lifecycle,
-    manage_proposals,
-    ranking,
-    reply,
-    reviewing,
-    team,
-)
+from proposals.calls import views as calls
+from proposals.decisions import views as decisions
+from proposals.review.views import assignment, conflicts, ranking, reply, reviewing
+from proposals.submission.views import attachments, editing, lifecycle, team
+from proposals.submission.views import manage as manage_proposals
 
 urlpatterns = [
     # Calls (public and managers')

@@ -19,9 +19,13 @@ from django.utils import timezone
 from accounts.models import User
 from allocations.enums import LedgerKind
 from allocations.models import Allocation, LedgerEntry, Resource
-from allocations.services import allocation_create_for_award
-from proposals.enums import DecisionOutcome, ProposalStatus, QuotaPolicy
-from proposals.models import AwardLine, Call, CallResource, Decision, Proposal
+from allocations.services.awards import allocation_create_for_award
+from proposals.calls.enums import QuotaPolicy
+from proposals.calls.models import Call, CallResource
+from proposals.decisions.enums import DecisionOutcome
+from proposals.decisions.models import AwardLine, Decision
+from proposals.submission.enums import ProposalStatus
+from proposals.submission.models import Proposal
 from tests.factories import make_call, make_resource
 from tests.proposal_factories import make_proposal
 

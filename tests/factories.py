@@ -7,7 +7,7 @@ from decimal import Decimal
 from django.utils import timezone
 
 from allocations.models import Resource
-from proposals.models import Call, CallCriterion, CallResource
+from proposals.calls.models import Call, CallCriterion, CallResource
 
 
 def make_resource(code: str = "jupiter-booster", **fields) -> Resource:

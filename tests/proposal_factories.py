@@ -12,17 +12,17 @@ from decimal import Decimal
 from django.core.files.base import ContentFile
 
 from accounts.models import User
-from proposals.enums import AttachmentKind, CallRoleKind, TeamStatus
-from proposals.models import (
+from proposals.calls.enums import CallRoleKind
+from proposals.calls.models import Call, CallRole
+from proposals.submission.enums import AttachmentKind, TeamStatus
+from proposals.submission.models import (
     Attachment,
-    Call,
-    CallRole,
     Proposal,
     ResourceRequest,
     ScalingPoint,
     TeamMember,
 )
-from proposals.services.lifecycle import proposal_start
+from proposals.submission.services.lifecycle import proposal_start
 from tests.factories import make_call
 from tests.pdfs import pdf_bytes
 

@@ -5,7 +5,7 @@ import io
 import pytest
 from django.core.exceptions import ValidationError
 
-from proposals.pdfcheck import inspect_pdf
+from proposals.submission.pdfcheck import inspect_pdf
 from tests.pdfs import pdf_bytes
 
 

@@ -10,13 +10,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
 from accounts.decorators import manager_required
-from allocations import selectors
-from allocations.forms import AdjustmentForm, AllocationFilter
-from allocations.ledger import allocation_ledgers, ledger_entries, today_for
+from accounts.formatting import amount as format_amount
+from allocations.forms.manage import AdjustmentForm, AllocationFilter
 from allocations.models import Allocation
-from allocations.services_ledger import allocation_adjust as adjust
-from proposals.selectors.calls import get_call_for_manager
-from proposals.templatetags.calls import amount as format_amount
+from allocations.selectors import manage as selectors
+from allocations.selectors.ledger import allocation_ledgers, ledger_entries, today_for
+from allocations.services.ledger import allocation_adjust as adjust
+from proposals.calls.selectors import get_call_for_manager
 
 PAGE_SIZE = 50
 

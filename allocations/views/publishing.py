@@ -15,14 +15,14 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from accounts.decorators import manager_required
-from allocations import publishing as services
-from proposals import rules
-from proposals.forms.decisions import PromoteForm
-from proposals.models import Decision
-from proposals.selectors import decisions as selectors
-from proposals.selectors.calls import get_call_for_manager
-from proposals.selectors.proposals import get_proposal_for_user
-from proposals.views.decisions import decisions_url, render_decisions
+from allocations.services import publishing as services
+from proposals.calls.selectors import get_call_for_manager
+from proposals.decisions import selectors
+from proposals.decisions.forms import PromoteForm
+from proposals.decisions.models import Decision
+from proposals.decisions.views import decisions_url, render_decisions
+from proposals.submission.rules import is_pi
+from proposals.submission.selectors.proposals import get_proposal_for_user
 
 
 @require_POST
@@ -113,7 +113,7 @@ def waitlist_promote(request: HttpRequest, pk: int, proposal_pk: int) -> HttpRes
 def decision_respond(request: HttpRequest, pk: int) -> HttpResponse:
     """The PI accepts or declines a published award (``action`` = accept or decline)."""
     proposal = get_proposal_for_user(user=request.user, pk=pk)
-    if not rules.is_pi(request.user, proposal):
+    if not is_pi(request.user, proposal):
         raise PermissionDenied(_("Only the principal investigator answers an award."))
     decision = Decision.objects.filter(proposal=proposal, published_at__isnull=False).first()
     if decision is None:

@@ -14,9 +14,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.decorators import manager_required
-from allocations.forms_researcher import RequestDecisionForm
-from allocations.selectors_researcher import get_request_for_manager
-from allocations.services_researcher import allocation_request_decide
+from allocations.forms.researcher import RequestDecisionForm
+from allocations.selectors.researcher import get_request_for_manager
+from allocations.services.researcher import allocation_request_decide
 
 
 def _back(request: HttpRequest, default: str) -> HttpResponse:

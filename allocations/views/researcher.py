@@ -21,25 +21,25 @@ from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from accounts.rules import is_call_manager
-from allocations import selectors_researcher as selectors
-from allocations import services_researcher as services
 from allocations.chart import render_usage_chart, series_from_quota
-from allocations.forms_researcher import (
+from allocations.forms.researcher import (
     AllocationRequestForm,
     FinalReportForm,
     MemberAddForm,
     RequestDecisionForm,
 )
-from allocations.ledger import ResourceLedger
 from allocations.models import Allocation, FinalReport
-from allocations.selectors_researcher import (
+from allocations.rules import is_allocation_pi
+from allocations.selectors import researcher as selectors
+from allocations.selectors.ledger import ResourceLedger
+from allocations.selectors.researcher import (
     allocation_page,
     allocation_summary,
     get_allocation_for_user,
-    is_allocation_pi,
     pending_requests,
 )
-from proposals.forms.attachments import SizeCappedUploadHandler
+from allocations.services import researcher as services
+from proposals.submission.forms.attachments import SizeCappedUploadHandler
 
 log = logging.getLogger(__name__)
 

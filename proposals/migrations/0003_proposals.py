@@ -4,7 +4,7 @@ import django.core.validators
 import django.db.models.deletion
 import django.db.models.functions.text
 import django_countries.fields
-import proposals.models.proposals
+import proposals.submission.models
 from django.conf import settings
 from django.db import migrations, models
 
@@ -62,7 +62,7 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('kind', models.CharField(choices=[('description', 'Project description'), ('cv', 'CV')], max_length=16, verbose_name='kind')),
-                ('file', models.FileField(max_length=200, upload_to=proposals.models.proposals.attachment_path)),
+                ('file', models.FileField(max_length=200, upload_to=proposals.submission.models.attachment_path)),
                 ('original_name', models.CharField(max_length=255, verbose_name='file name')),
                 ('size', models.PositiveBigIntegerField(verbose_name='size (bytes)')),
                 ('pages', models.PositiveIntegerField(verbose_name='pages')),
@@ -122,7 +122,7 @@ class Migration(migrations.Migration):
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('email', models.EmailField(max_length=254, verbose_name='email')),
                 ('status', models.CharField(choices=[('invited', 'Invited'), ('accepted', 'Accepted'), ('declined', 'Declined')], default='invited', max_length=16, verbose_name='status')),
-                ('token', models.CharField(default=proposals.models.proposals._invitation_token, editable=False, max_length=64, unique=True)),
+                ('token', models.CharField(default=proposals.submission.models._invitation_token, editable=False, max_length=64, unique=True)),
                 ('invited_at', models.DateTimeField(auto_now_add=True)),
                 ('responded_at', models.DateTimeField(blank=True, null=True)),
                 ('invited_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),

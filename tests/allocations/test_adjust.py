@@ -8,10 +8,10 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 
 from allocations.enums import LedgerKind
-from allocations.ledger import balance
 from allocations.models import LedgerEntry
-from allocations.services_ledger import allocation_adjust
-from proposals.models import AuditEntry
+from allocations.selectors.ledger import balance
+from allocations.services.ledger import allocation_adjust
+from proposals.calls.models import AuditEntry
 from tests.allocation_factories import add_usage, make_allocation
 from tests.factories import make_resource
 from tests.proposals.helpers import assert_guarded

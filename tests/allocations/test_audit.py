@@ -7,9 +7,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from allocations.selectors import AUDIT_PAGE_SIZE, Change
-from allocations.services_ledger import allocation_adjust
-from proposals.services.audit import audit_record
+from allocations.selectors.manage import AUDIT_PAGE_SIZE, Change
+from allocations.services.ledger import allocation_adjust
+from proposals.calls.services import audit_record
 from tests.allocation_factories import make_allocation
 from tests.factories import make_call, make_resource
 from tests.proposals.helpers import assert_guarded

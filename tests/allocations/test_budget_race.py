@@ -22,10 +22,10 @@ import pytest
 from django.db import connection
 from django.db.models import Sum
 
-from proposals.enums import DecisionOutcome
-from proposals.models import AwardLine
-from proposals.services import decisions as decision_services
-from proposals.services.decisions import OverBudget
+from proposals.decisions import services as decision_services
+from proposals.decisions.enums import DecisionOutcome
+from proposals.decisions.models import AwardLine
+from proposals.decisions.services import OverBudget
 from tests.conftest import make_manager
 from tests.proposals.decisions_factories import BUDGET, decide, worked_example
 from tests.services import require_postgresql

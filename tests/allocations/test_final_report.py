@@ -11,11 +11,11 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
 
-from allocations import services_researcher
 from allocations.models import FinalReport
-from allocations.selectors_researcher import ReportState, local_today, report_status
-from allocations.services_researcher import final_report_upload
-from proposals.models import AuditEntry
+from allocations.selectors.researcher import ReportState, local_today, report_status
+from allocations.services import researcher as services_researcher
+from allocations.services.researcher import final_report_upload
+from proposals.calls.models import AuditEntry
 from tests.allocation_factories import make_allocation
 from tests.conftest import make_manager
 from tests.pdfs import pdf_bytes

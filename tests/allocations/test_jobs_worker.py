@@ -24,12 +24,12 @@ from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.utils import timezone
 
 from allocations.enums import LedgerKind
-from allocations.ledger import today_for
 from allocations.models import LedgerEntry, UsageFile
+from allocations.selectors.ledger import today_for
 from allocations.tasks import import_usage_directory, quota_evaluate
 from notifications.enums import MessageStatus
 from notifications.models import OutboxMessage
-from proposals.enums import QuotaPolicy
+from proposals.calls.enums import QuotaPolicy
 from tests.allocation_factories import make_allocation, period_around_today
 from tests.celery_worker import (
     WAIT_SECONDS,

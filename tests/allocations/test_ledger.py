@@ -10,7 +10,8 @@ from django.db import DatabaseError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from allocations.enums import LedgerKind
-from allocations.ledger import (
+from allocations.models import Allocation, LedgerEntry
+from allocations.selectors.ledger import (
     MemberUsage,
     MonthUsage,
     ResourceTotals,
@@ -20,7 +21,6 @@ from allocations.ledger import (
     usage_by_member,
     usage_by_month,
 )
-from allocations.models import Allocation, LedgerEntry
 from tests.allocation_factories import add_entry, add_usage, make_allocation
 from tests.conftest import make_user
 from tests.factories import make_resource

@@ -10,9 +10,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.django import TestCase
 
-from allocations.ledger import balance
 from allocations.models import LedgerEntry
-from allocations.services_ledger import allocation_adjust
+from allocations.selectors.ledger import balance
+from allocations.services.ledger import allocation_adjust
 from tests.allocation_factories import add_entry, add_usage, make_allocation
 from tests.conftest import make_manager, make_user
 from tests.factories import make_resource

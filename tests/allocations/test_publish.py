@@ -11,11 +11,13 @@ from django.core.exceptions import PermissionDenied
 from django.urls import reverse
 
 from allocations.models import Allocation, AllocationMember, AllocationResource, LedgerEntry
-from allocations.publishing import decisions_publish
+from allocations.services.publishing import decisions_publish
 from notifications.models import OutboxMessage
-from proposals.models import AuditEntry, Call, Decision, Proposal
-from proposals.services.decisions import MissingDecisions
-from proposals.services.lifecycle import proposal_withdraw
+from proposals.calls.models import AuditEntry, Call
+from proposals.decisions.models import Decision
+from proposals.decisions.services import MissingDecisions
+from proposals.submission.models import Proposal
+from proposals.submission.services.lifecycle import proposal_withdraw
 from tests.conftest import make_manager
 from tests.proposals.decisions_factories import (
     SUGGESTED,

@@ -14,11 +14,12 @@ from django.utils import timezone
 
 from allocations.enums import LedgerKind
 from allocations.models import Allocation, LedgerEntry
-from allocations.publishing import award_respond, decisions_publish
+from allocations.services.publishing import award_respond, decisions_publish
 from notifications.models import OutboxMessage
-from proposals.enums import AwardResponse
-from proposals.models import AuditEntry, Decision
-from proposals.selectors.decisions import awarded_totals
+from proposals.calls.models import AuditEntry
+from proposals.decisions.enums import AwardResponse
+from proposals.decisions.models import Decision
+from proposals.decisions.selectors import awarded_totals
 from tests.conftest import make_manager
 from tests.proposals.decisions_factories import decide_all, worked_example
 from tests.proposals.helpers import login_url_for

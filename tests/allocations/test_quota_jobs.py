@@ -11,12 +11,12 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from allocations.enums import LedgerKind
-from allocations.ledger import balance
 from allocations.models import LedgerEntry
-from allocations.quota_jobs import quota_evaluate
+from allocations.selectors.ledger import balance
+from allocations.services.quota import quota_evaluate
 from allocations.tasks import quota_evaluate as quota_evaluate_task
 from notifications.models import OutboxMessage
-from proposals.enums import QuotaPolicy
+from proposals.calls.enums import QuotaPolicy
 from tests.allocation_factories import add_usage, make_allocation
 from tests.conftest import make_user
 from tests.factories import make_resource

@@ -11,14 +11,11 @@ from django.urls import reverse
 from django.utils import timezone
 
 from allocations.enums import LedgerKind, RequestKind, RequestStatus
-from allocations.ledger import balance
 from allocations.models import Allocation, AllocationRequest, LedgerEntry
-from allocations.services_researcher import (
-    allocation_request_create,
-    allocation_request_decide,
-)
+from allocations.selectors.ledger import balance
+from allocations.services.researcher import allocation_request_create, allocation_request_decide
 from notifications.models import OutboxMessage
-from proposals.models import AuditEntry
+from proposals.calls.models import AuditEntry
 from tests.allocation_factories import make_allocation
 from tests.conftest import make_manager
 from tests.factories import make_resource

@@ -20,7 +20,7 @@ from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from allocations.enums import LedgerKind
-from allocations.slurm_sync import (
+from allocations.selectors.slurm_sync import (
     LOW_PRIORITY_QOS,
     CurrentStateError,
     minutes,
@@ -148,7 +148,7 @@ def test_nothing_when_the_cluster_matches(example, tmp_path):
 
 
 def test_back_to_normal_and_a_dropped_limit_is_cleared():
-    from allocations.slurm_sync import CurrentAccount, WantedAccount
+    from allocations.selectors.slurm_sync import CurrentAccount, WantedAccount
 
     wanted = [
         WantedAccount("alpha", "R-1", "Uni", ("pi",), limits={"gres/gpu": 60}, low_priority=False)

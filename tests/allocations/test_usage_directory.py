@@ -8,8 +8,8 @@ from django.test import override_settings
 
 from allocations.enums import LedgerKind
 from allocations.models import LedgerEntry, UsageFile
+from allocations.services.usage_directory import cluster_from_name, import_usage_directory
 from allocations.tasks import import_usage_directory as import_task
-from allocations.usage_directory import cluster_from_name, import_usage_directory
 from tests.allocation_factories import make_allocation
 from tests.factories import make_resource
 

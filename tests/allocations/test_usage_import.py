@@ -9,9 +9,9 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
-from allocations import usage_import as usage_import_module
 from allocations.models import LedgerEntry
-from allocations.usage_import import usage_import
+from allocations.services import usage_import as usage_import_module
+from allocations.services.usage_import import usage_import
 from tests.allocation_factories import make_allocation
 from tests.conftest import make_user
 from tests.factories import make_resource

@@ -10,11 +10,13 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 
 from allocations.models import Allocation, LedgerEntry
-from allocations.publishing import award_respond, decisions_publish, waitlist_promote
+from allocations.services.publishing import award_respond, decisions_publish, waitlist_promote
 from notifications.models import OutboxMessage
-from proposals.enums import AwardResponse, DecisionOutcome
-from proposals.models import AuditEntry, AwardLine, Decision, Proposal
-from proposals.services.decisions import OverBudget
+from proposals.calls.models import AuditEntry
+from proposals.decisions.enums import AwardResponse, DecisionOutcome
+from proposals.decisions.models import AwardLine, Decision
+from proposals.decisions.services import OverBudget
+from proposals.submission.models import Proposal
 from tests.conftest import make_manager
 from tests.proposals.decisions_factories import decide_all, on_committee, worked_example
 from tests.proposals.helpers import login_url_for

@@ -20,8 +20,8 @@ from django.urls import reverse
 from playwright.sync_api import Browser, Page, expect
 
 from allocations.models import Allocation
-from proposals.enums import DecisionOutcome
-from proposals.models import Decision
+from proposals.decisions.enums import DecisionOutcome
+from proposals.decisions.models import Decision
 from tests.accounts.conftest import totp_code
 from tests.browser.conftest import PHONE, screenshot
 from tests.conftest import PASSWORD, make_manager, make_user

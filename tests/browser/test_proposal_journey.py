@@ -13,7 +13,7 @@ from django.core import mail
 from django.utils import timezone
 from playwright.sync_api import Browser, Page, expect
 
-from proposals.models import Proposal
+from proposals.submission.models import Proposal
 from tests.browser.conftest import PHONE, screenshot
 from tests.conftest import PASSWORD, make_user
 from tests.factories import make_call

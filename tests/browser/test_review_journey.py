@@ -22,10 +22,13 @@ from django.urls import reverse
 from django.utils import dateformat, timezone
 from playwright.sync_api import Browser, Page, expect
 
-from proposals.enums import CallRoleKind, ReviewState
-from proposals.models import Call, Proposal, Review
-from proposals.services.lifecycle import proposal_submit
-from proposals.services.reviewing import review_accept, review_submit
+from proposals.calls.enums import CallRoleKind
+from proposals.calls.models import Call
+from proposals.review.enums import ReviewState
+from proposals.review.models import Review
+from proposals.review.services.reviewing import review_accept, review_submit
+from proposals.submission.models import Proposal
+from proposals.submission.services.lifecycle import proposal_submit
 from tests.accounts.conftest import totp_code
 from tests.browser.conftest import PHONE, screenshot
 from tests.conftest import PASSWORD, make_manager, make_user

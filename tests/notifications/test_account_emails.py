@@ -1,4 +1,4 @@
-"""django-allauth's account emails go through the outbox (accounts/adapters.py)."""
+"""django-allauth's account emails go through the outbox (notifications/adapters.py)."""
 
 import pytest
 

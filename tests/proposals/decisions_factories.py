@@ -18,10 +18,11 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from accounts.models import User
-from proposals.enums import DecisionOutcome
-from proposals.models import Call, Proposal, ResourceRequest
-from proposals.services.decisions import DecisionData, decisions_save
-from proposals.services.lifecycle import proposal_submit
+from proposals.calls.models import Call
+from proposals.decisions.enums import DecisionOutcome
+from proposals.decisions.services import DecisionData, decisions_save
+from proposals.submission.models import Proposal, ResourceRequest
+from proposals.submission.services.lifecycle import proposal_submit
 from tests.conftest import make_user
 from tests.factories import make_call, make_resource
 from tests.proposal_factories import add_call_role, add_member, complete_proposal

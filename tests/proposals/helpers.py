@@ -4,7 +4,7 @@ from decimal import Decimal
 
 from django.urls import reverse
 
-from proposals.models import Call
+from proposals.calls.models import Call
 from tests.conftest import make_manager
 from tests.factories import make_resource
 

@@ -13,9 +13,11 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import User
-from proposals.enums import CallRoleKind, TeamStatus
-from proposals.models import Call, Proposal
-from proposals.services.calls import call_role_add
+from proposals.calls.enums import CallRoleKind
+from proposals.calls.models import Call
+from proposals.calls.services import call_role_add
+from proposals.submission.enums import TeamStatus
+from proposals.submission.models import Proposal
 from tests.conftest import make_user
 from tests.factories import make_call
 from tests.proposal_factories import add_member, make_proposal

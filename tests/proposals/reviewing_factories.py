@@ -12,10 +12,13 @@ from django.test import Client
 from django.utils import timezone
 
 from accounts.models import User
-from proposals.enums import CallRoleKind, ReviewKind, ReviewState
-from proposals.models import Call, Proposal, Review
-from proposals.services.lifecycle import proposal_submit
-from proposals.services.reviewing import review_accept
+from proposals.calls.enums import CallRoleKind
+from proposals.calls.models import Call
+from proposals.review.enums import ReviewKind, ReviewState
+from proposals.review.models import Review
+from proposals.review.services.reviewing import review_accept
+from proposals.submission.models import Proposal
+from proposals.submission.services.lifecycle import proposal_submit
 from tests.proposal_factories import add_call_role, complete_proposal
 
 BERLIN = zoneinfo.ZoneInfo("Europe/Berlin")

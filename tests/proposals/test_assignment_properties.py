@@ -13,7 +13,7 @@ from collections import Counter
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from proposals.assignment import ProposalNeed, ReviewerOffer, ShortReason, solve
+from proposals.review.solver import ProposalNeed, ReviewerOffer, ShortReason, solve
 from tests.proposals.test_assignment_solver import brute_force
 
 FIELDS = ["PE1", "PE6", "LS2"]

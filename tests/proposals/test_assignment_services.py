@@ -7,17 +7,14 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from notifications.models import OutboxMessage
-from proposals.enums import (
-    CallRoleKind,
-    ConflictReason,
-    ConflictStatus,
-    ProposalStatus,
-    ReviewKind,
-    ReviewState,
-)
-from proposals.models import CallRole, Conflict, Proposal, Review
-from proposals.services import assignment as services
-from proposals.services.lifecycle import proposal_submit
+from proposals.calls.enums import CallRoleKind
+from proposals.calls.models import CallRole
+from proposals.review.enums import ConflictReason, ConflictStatus, ReviewKind, ReviewState
+from proposals.review.models import Conflict, Review
+from proposals.review.services import assignment as services
+from proposals.submission.enums import ProposalStatus
+from proposals.submission.models import Proposal
+from proposals.submission.services.lifecycle import proposal_submit
 from tests.conftest import make_manager, make_user
 from tests.proposal_factories import add_call_role, complete_proposal, make_call_closing
 
@@ -327,7 +324,7 @@ def test_the_database_refuses_a_pair_in_conflict_and_nothing_is_assigned(call, b
     ada, bea = pool(call, "Ada"), pool(call, "Bea")
     conflict(beta, bea)
     # As if the conflict was confirmed after the service read the conflicts.
-    monkeypatch.setattr("proposals.selectors.assignment.blocked_pairs", lambda *, call: set())
+    monkeypatch.setattr("proposals.review.selectors.assignment.blocked_pairs", lambda *, call: set())
 
     with pytest.raises(ValidationError) as refused:
         services.assignment_apply(call=call, pairs=[(alpha.pk, ada.pk), (beta.pk, bea.pk)], by=by)

@@ -11,7 +11,7 @@ from collections.abc import Collection, Sequence
 
 import pytest
 
-from proposals.assignment import (
+from proposals.review.solver import (
     FIELD_MISMATCH_COST,
     KEYWORD_MISMATCH_COST,
     MAX_PAIR_COST,

@@ -5,8 +5,8 @@ from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from proposals.services.attachments import attachment_upload
-from proposals.services.lifecycle import proposal_submit
+from proposals.submission.services.attachments import attachment_upload
+from proposals.submission.services.lifecycle import proposal_submit
 from tests.factories import make_call
 from tests.pdfs import pdf_bytes
 from tests.proposal_factories import add_call_role, add_description, complete_proposal

@@ -10,8 +10,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
 
-from proposals.models import Attachment, ProposalVersion
-from proposals.services.attachments import attachment_remove, attachment_upload
+from proposals.submission.models import Attachment, ProposalVersion
+from proposals.submission.services.attachments import attachment_remove, attachment_upload
 from tests.pdfs import pdf_bytes
 from tests.proposal_factories import add_description
 from tests.proposals.people import ROLES, answers, cast, close_call, login_url

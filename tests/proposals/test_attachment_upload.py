@@ -14,9 +14,9 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from proposals.enums import AttachmentKind
-from proposals.models import Attachment
-from proposals.services.attachments import attachment_upload
+from proposals.submission.enums import AttachmentKind
+from proposals.submission.models import Attachment
+from proposals.submission.services.attachments import attachment_upload
 from tests.factories import make_call
 from tests.pdfs import pdf_bytes
 from tests.proposal_factories import add_member, make_proposal

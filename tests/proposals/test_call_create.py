@@ -7,8 +7,8 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import ValidationError
 
-from proposals.models import Call, CallCriterion, CallResource
-from proposals.services.calls import call_create, call_update
+from proposals.calls.models import Call, CallCriterion, CallResource
+from proposals.calls.services import call_create, call_update
 from tests.factories import make_call, make_resource
 from tests.proposals.helpers import amounts, criteria_of
 

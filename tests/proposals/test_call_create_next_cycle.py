@@ -7,8 +7,8 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import ValidationError
 
-from proposals.models import Call
-from proposals.services.calls import call_create_next_cycle, call_role_add
+from proposals.calls.models import Call
+from proposals.calls.services import call_create_next_cycle, call_role_add
 from tests.factories import make_call, make_resource
 from tests.proposals.helpers import amounts, criteria_of
 

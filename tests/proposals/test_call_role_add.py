@@ -6,8 +6,8 @@ from django.core import mail
 
 from accounts.models import User
 from notifications.models import OutboxMessage
-from proposals.models import CallRole
-from proposals.services.calls import call_role_add, call_role_remove
+from proposals.calls.models import CallRole
+from proposals.calls.services import call_role_add, call_role_remove
 from tests.conftest import make_user
 from tests.factories import make_call
 
@@ -177,8 +177,8 @@ def test_make_user_persona_is_linked(call, manager):
 def test_a_technical_reviewer_is_told_their_own_role(
     manager, reviewer, mailoutbox, django_capture_on_commit_callbacks
 ):
-    from proposals.enums import CallRoleKind
-    from proposals.services.calls import call_role_add
+    from proposals.calls.enums import CallRoleKind
+    from proposals.calls.services import call_role_add
     from tests.factories import make_call
 
     call = make_call()

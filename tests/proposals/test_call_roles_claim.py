@@ -4,8 +4,8 @@ from allauth.account.models import EmailAddress
 from allauth.account.signals import email_confirmed
 
 from accounts.models import User
-from proposals.models import CallRole
-from proposals.services.calls import call_role_add, call_roles_claim
+from proposals.calls.models import CallRole
+from proposals.calls.services import call_role_add, call_roles_claim
 from tests.factories import make_call
 
 

@@ -4,8 +4,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from proposals.enums import CallStatus
-from proposals.models import Call
+from proposals.calls.enums import CallStatus
+from proposals.calls.models import Call
 from tests.factories import make_call
 
 OPENS = datetime(2027, 1, 1, 8, 0, tzinfo=UTC)

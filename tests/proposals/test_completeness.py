@@ -5,10 +5,11 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from proposals.enums import AttachmentKind
-from proposals.models import Call, ResourceRequest
-from proposals.selectors.completeness import Problem, proposal_problems
-from proposals.selectors.lists import problem_label, problem_url
+from proposals.calls.models import Call
+from proposals.submission.enums import AttachmentKind
+from proposals.submission.models import ResourceRequest
+from proposals.submission.selectors.completeness import Problem, proposal_problems
+from proposals.submission.selectors.lists import problem_label, problem_url
 from tests.proposal_factories import (
     add_description,
     complete_proposal,

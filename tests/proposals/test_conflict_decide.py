@@ -9,17 +9,12 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from proposals.enums import (
-    CallRoleKind,
-    ConflictReason,
-    ConflictStatus,
-    ReviewKind,
-    ReviewState,
-)
-from proposals.models import Conflict, Review
-from proposals.rules import has_blocking_conflict
-from proposals.services.conflicts import conflict_decide
-from proposals.services.lifecycle import proposal_submit
+from proposals.calls.enums import CallRoleKind
+from proposals.review.enums import ConflictReason, ConflictStatus, ReviewKind, ReviewState
+from proposals.review.models import Conflict, Review
+from proposals.review.rules import has_blocking_conflict
+from proposals.review.services.conflicts import conflict_decide
+from proposals.submission.services.lifecycle import proposal_submit
 from tests.conftest import make_manager
 from tests.factories import make_call
 from tests.proposal_factories import add_call_role, complete_proposal

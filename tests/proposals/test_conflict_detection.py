@@ -5,11 +5,14 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from proposals.enums import CallRoleKind, ConflictReason, ConflictStatus, ProposalStatus, TeamStatus
-from proposals.models import Conflict, Proposal
-from proposals.selectors.conflicts import blocked_pairs, conflicts_for_pairs
-from proposals.services.conflicts import conflicts_detect
-from proposals.services.lifecycle import proposal_submit
+from proposals.calls.enums import CallRoleKind
+from proposals.review.enums import ConflictReason, ConflictStatus
+from proposals.review.models import Conflict
+from proposals.review.selectors.conflicts import blocked_pairs, conflicts_for_pairs
+from proposals.review.services.conflicts import conflicts_detect
+from proposals.submission.enums import ProposalStatus, TeamStatus
+from proposals.submission.models import Proposal
+from proposals.submission.services.lifecycle import proposal_submit
 from tests.conftest import make_user
 from tests.factories import make_call
 from tests.proposal_factories import add_call_role, add_member, complete_proposal

@@ -6,9 +6,9 @@ import pytest
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from proposals.enums import ConflictReason, ConflictStatus, ReviewState
-from proposals.models import Conflict, Review
-from proposals.services.conflicts import conflict_decide, conflict_declare
+from proposals.review.enums import ConflictReason, ConflictStatus, ReviewState
+from proposals.review.models import Conflict, Review
+from proposals.review.services.conflicts import conflict_decide, conflict_declare
 from tests.factories import make_call
 from tests.proposal_factories import make_proposal
 

@@ -5,7 +5,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from proposals.cycles import local_time_exists, next_cycle_label, shift_date, shift_datetime
+from proposals.calls.cycles import local_time_exists, next_cycle_label, shift_date, shift_datetime
 
 BERLIN = zoneinfo.ZoneInfo("Europe/Berlin")
 

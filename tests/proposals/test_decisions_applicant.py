@@ -6,8 +6,9 @@ see it as saved; everyone else is kept out.
 import pytest
 from django.urls import reverse
 
-from allocations.publishing import decisions_publish
-from proposals.enums import ConflictStatus, TeamStatus
+from allocations.services.publishing import decisions_publish
+from proposals.review.enums import ConflictStatus
+from proposals.submission.enums import TeamStatus
 from tests.conftest import make_user
 from tests.proposal_factories import add_member
 from tests.proposals.decisions_factories import decide_all, on_committee, worked_example

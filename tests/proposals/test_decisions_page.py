@@ -12,9 +12,12 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from proposals.enums import ConflictStatus, DecisionOutcome
-from proposals.models import AwardLine, Call, Decision, Proposal
-from proposals.selectors import decisions as decision_selectors
+from proposals.calls.models import Call
+from proposals.decisions import selectors as decision_selectors
+from proposals.decisions.enums import DecisionOutcome
+from proposals.decisions.models import AwardLine, Decision
+from proposals.review.enums import ConflictStatus
+from proposals.submission.models import Proposal
 from tests.conftest import make_manager, make_user
 from tests.proposals.decisions_factories import (
     SUGGESTED,

@@ -10,15 +10,11 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
-from proposals.enums import AwardResponse, DecisionOutcome
-from proposals.models import AuditEntry, AwardLine, Call, Decision
-from proposals.services.decisions import (
-    DecisionData,
-    OverBudget,
-    decisions_save,
-    decisions_suggest,
-)
-from proposals.services.lifecycle import proposal_withdraw
+from proposals.calls.models import AuditEntry, Call
+from proposals.decisions.enums import AwardResponse, DecisionOutcome
+from proposals.decisions.models import AwardLine, Decision
+from proposals.decisions.services import DecisionData, OverBudget, decisions_save, decisions_suggest
+from proposals.submission.services.lifecycle import proposal_withdraw
 from tests.conftest import make_user
 from tests.proposal_factories import make_proposal
 from tests.proposals.decisions_factories import (

@@ -8,17 +8,18 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
-from proposals.enums import ProposalStatus
-from proposals.models import Call, CallRole, Proposal
-from proposals.services import editing
-from proposals.services.editing import (
+from proposals.calls.models import Call, CallRole
+from proposals.submission.enums import ProposalStatus
+from proposals.submission.models import Proposal
+from proposals.submission.services import editing
+from proposals.submission.services.editing import (
     EditConflict,
     proposal_set_requests,
     proposal_set_scaling,
     proposal_update,
     proposal_update_technical,
 )
-from proposals.services.lifecycle import DeadlinePassed
+from proposals.submission.services.lifecycle import DeadlinePassed
 from tests.factories import make_call, make_resource
 from tests.proposal_factories import add_member, make_proposal
 

@@ -8,10 +8,10 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 from django.utils import timezone
 
-from proposals.enums import TeamStatus
-from proposals.models import Proposal, TeamMember
-from proposals.services.lifecycle import proposal_withdraw
-from proposals.services.team import team_invite, team_respond
+from proposals.submission.enums import TeamStatus
+from proposals.submission.models import Proposal, TeamMember
+from proposals.submission.services.lifecycle import proposal_withdraw
+from proposals.submission.services.team import team_invite, team_respond
 from tests.conftest import make_user
 from tests.factories import make_call
 from tests.proposal_factories import add_member, make_proposal

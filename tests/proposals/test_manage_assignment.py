@@ -12,11 +12,13 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import User
-from proposals.enums import CallRoleKind, ConflictReason, ConflictStatus, ReviewKind, ReviewState
-from proposals.models import CallRole, Conflict, Review
-from proposals.services.assignment import review_assign
-from proposals.services.lifecycle import proposal_submit
-from proposals.views.assignment import SUGGESTION_SALT
+from proposals.calls.enums import CallRoleKind
+from proposals.calls.models import CallRole
+from proposals.review.enums import ConflictReason, ConflictStatus, ReviewKind, ReviewState
+from proposals.review.models import Conflict, Review
+from proposals.review.services.assignment import review_assign
+from proposals.review.views.assignment import SUGGESTION_SALT
+from proposals.submission.services.lifecycle import proposal_submit
 from tests.conftest import make_user
 from tests.proposal_factories import add_call_role, complete_proposal, make_call_closing
 from tests.proposals.helpers import assert_guarded, login_url_for
@@ -165,7 +167,7 @@ def test_an_empty_call(manager_client, call):
 
 
 def test_pages_of_fifty(manager_client, call, monkeypatch):
-    monkeypatch.setattr("proposals.selectors.assignment.PAGE_SIZE", 2)
+    monkeypatch.setattr("proposals.review.selectors.assignment.PAGE_SIZE", 2)
     for name in ("ONE", "TWO", "THREE"):
         submitted(call, name)
 
@@ -384,7 +386,7 @@ def test_a_tampered_suggestion_is_refused(manager_client, call, value, message):
 def test_an_old_suggestion_is_refused(manager_client, call, monkeypatch):
     alpha = submitted(call, "ALPHA")
     signed = signed_for(call, [[alpha.pk, pool(call, "Ada").pk]])
-    monkeypatch.setattr("proposals.views.assignment.SUGGESTION_MAX_AGE", -1)
+    monkeypatch.setattr("proposals.review.views.assignment.SUGGESTION_MAX_AGE", -1)
 
     response = manager_client.post(
         reverse("assignment_apply", args=[call.pk]), {"suggestion": signed}

@@ -3,7 +3,7 @@
 from django.urls import reverse
 from django.utils import timezone
 
-from proposals.enums import CallStatus
+from proposals.calls.enums import CallStatus
 from tests.factories import make_call
 from tests.proposals.helpers import assert_guarded
 

@@ -7,7 +7,7 @@ import pytest
 from django.contrib.messages import get_messages
 from django.urls import reverse
 
-from proposals.models import Call
+from proposals.calls.models import Call
 from tests.factories import make_call, make_resource
 from tests.proposals.helpers import amounts, assert_guarded, call_post_data, criteria_of
 

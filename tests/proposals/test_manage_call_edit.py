@@ -5,7 +5,7 @@ from decimal import Decimal
 
 from django.urls import reverse
 
-from proposals.models import Call
+from proposals.calls.models import Call
 from tests.factories import make_call, make_resource
 from tests.proposals.helpers import amounts, assert_guarded, criteria_of, edit_post_data
 

@@ -7,7 +7,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from proposals.services.calls import call_role_add
+from proposals.calls.services import call_role_add
 from tests.factories import make_call
 from tests.proposals.helpers import assert_guarded
 

@@ -3,7 +3,7 @@
 from django.contrib.messages import get_messages
 from django.urls import reverse
 
-from proposals.models import Call
+from proposals.calls.models import Call
 from tests.factories import make_call
 from tests.proposals.helpers import assert_guarded
 

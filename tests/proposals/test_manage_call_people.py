@@ -6,8 +6,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from notifications.models import OutboxMessage
-from proposals.models import CallRole
-from proposals.services.calls import call_role_add
+from proposals.calls.models import CallRole
+from proposals.calls.services import call_role_add
 from tests.conftest import make_user
 from tests.factories import make_call
 from tests.proposals.helpers import assert_guarded

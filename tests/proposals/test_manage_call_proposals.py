@@ -8,9 +8,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from proposals.enums import ProposalStatus
-from proposals.models import Proposal, ResourceRequest
-from proposals.services.lifecycle import proposal_submit, proposal_withdraw
+from proposals.submission.enums import ProposalStatus
+from proposals.submission.models import Proposal, ResourceRequest
+from proposals.submission.services.lifecycle import proposal_submit, proposal_withdraw
 from tests.conftest import make_user
 from tests.factories import make_call, make_resource
 from tests.proposal_factories import complete_proposal, make_proposal
@@ -188,7 +188,7 @@ def test_guards(client, pi, call):
 
 
 def test_committee_members_are_not_managers(client, committee, call, manager):
-    from proposals.services.calls import call_role_add
+    from proposals.calls.services import call_role_add
 
     call_role_add(call=call, email=committee.email, role="committee", by=manager)
     client.force_login(committee)

@@ -10,9 +10,10 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from proposals.enums import CallRoleKind, ConflictReason, ConflictStatus, ReviewState
-from proposals.models import Conflict, Review
-from proposals.services.lifecycle import proposal_submit
+from proposals.calls.enums import CallRoleKind
+from proposals.review.enums import ConflictReason, ConflictStatus, ReviewState
+from proposals.review.models import Conflict, Review
+from proposals.submission.services.lifecycle import proposal_submit
 from tests.factories import make_call
 from tests.proposal_factories import add_call_role, complete_proposal
 from tests.proposals.helpers import assert_guarded

@@ -8,9 +8,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from proposals.enums import TeamStatus
-from proposals.models import Call
-from proposals.services.lifecycle import proposal_submit
+from proposals.calls.models import Call
+from proposals.submission.enums import TeamStatus
+from proposals.submission.services.lifecycle import proposal_submit
 from tests.conftest import make_user
 from tests.proposal_factories import (
     add_member,

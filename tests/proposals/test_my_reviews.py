@@ -11,12 +11,13 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from proposals.enums import CallRoleKind, ConflictReason, ConflictStatus, ReviewKind, ReviewState
-from proposals.models import Conflict, Review
-from proposals.services.calls import call_archive
-from proposals.services.conflicts import conflict_declare
-from proposals.services.lifecycle import call_local
-from proposals.services.reviewing import review_decline, review_submit
+from proposals.calls.enums import CallRoleKind
+from proposals.calls.services import call_archive
+from proposals.review.enums import ConflictReason, ConflictStatus, ReviewKind, ReviewState
+from proposals.review.models import Conflict, Review
+from proposals.review.services.conflicts import conflict_declare
+from proposals.review.services.reviewing import review_decline, review_submit
+from proposals.submission.services.lifecycle import call_local
 from tests.conftest import make_user
 from tests.factories import make_call
 from tests.proposal_factories import add_call_role

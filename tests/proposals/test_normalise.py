@@ -2,7 +2,7 @@
 
 import pytest
 
-from proposals.normalise import normalise_affiliation, normalise_text
+from proposals.review.normalise import normalise_affiliation, normalise_text
 
 
 @pytest.mark.parametrize(

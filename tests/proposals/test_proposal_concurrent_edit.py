@@ -13,7 +13,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import dateformat, timezone
 
-from proposals.models import Proposal, ScalingPoint
+from proposals.submission.models import Proposal, ScalingPoint
 from tests.factories import make_call
 from tests.proposal_factories import add_member, make_proposal
 

@@ -6,10 +6,12 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from proposals.enums import TeamStatus
-from proposals.models import Call, Proposal, Review
-from proposals.services.lifecycle import proposal_submit
-from proposals.services.reviewing import review_accept
+from proposals.calls.models import Call
+from proposals.review.models import Review
+from proposals.review.services.reviewing import review_accept
+from proposals.submission.enums import TeamStatus
+from proposals.submission.models import Proposal
+from proposals.submission.services.lifecycle import proposal_submit
 from tests.proposal_factories import (
     DEADLINE,
     add_call_role,

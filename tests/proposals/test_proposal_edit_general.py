@@ -8,7 +8,8 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from proposals.models import Call, CallRole, Proposal
+from proposals.calls.models import Call, CallRole
+from proposals.submission.models import Proposal
 from tests.factories import make_call
 from tests.proposal_factories import add_member, make_proposal
 from tests.proposals.helpers import login_url_for

@@ -8,7 +8,8 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from proposals.models import Call, CallResource, Proposal, ResourceRequest
+from proposals.calls.models import Call, CallResource
+from proposals.submission.models import Proposal, ResourceRequest
 from tests.factories import make_call, make_resource
 from tests.proposal_factories import make_proposal
 

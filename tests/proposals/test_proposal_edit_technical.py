@@ -9,7 +9,8 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from proposals.models import Call, Proposal, ScalingPoint
+from proposals.calls.models import Call
+from proposals.submission.models import Proposal, ScalingPoint
 from tests.factories import make_call
 from tests.proposal_factories import make_proposal
 

@@ -8,8 +8,10 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from proposals.enums import ReviewState, ReviewVisibility
-from proposals.models import Call, Reply, Review
+from proposals.calls.enums import ReviewVisibility
+from proposals.calls.models import Call
+from proposals.review.enums import ReviewState
+from proposals.review.models import Reply, Review
 from tests.conftest import make_user
 from tests.proposal_factories import add_call_role, add_member
 from tests.proposals.test_ranking import (

@@ -7,9 +7,10 @@ from django.contrib.messages import get_messages
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
-from proposals.enums import ProposalStatus
-from proposals.models import Call, Proposal
-from proposals.services.lifecycle import proposal_start
+from proposals.calls.models import Call
+from proposals.submission.enums import ProposalStatus
+from proposals.submission.models import Proposal
+from proposals.submission.services.lifecycle import proposal_start
 from tests.conftest import make_user
 from tests.factories import make_call
 from tests.proposal_factories import DEADLINE, make_call_closing

@@ -11,9 +11,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from allocations.models import Allocation
-from allocations.services_researcher import final_report_upload
-from proposals.models import Call, Proposal
-from proposals.services.lifecycle import proposal_start
+from allocations.services.researcher import final_report_upload
+from proposals.calls.models import Call
+from proposals.submission.models import Proposal
+from proposals.submission.services.lifecycle import proposal_start
 from tests.allocation_factories import make_allocation
 from tests.conftest import make_user
 from tests.factories import make_call
@@ -144,8 +145,8 @@ def test_starting_through_the_page_is_refused_with_the_message(client, call, pi)
 
 
 def test_a_draft_started_before_the_report_was_overdue_cannot_be_submitted(call, pi):
-    from proposals.enums import ProposalStatus
-    from proposals.services.lifecycle import proposal_submit
+    from proposals.submission.enums import ProposalStatus
+    from proposals.submission.services.lifecycle import proposal_submit
     from tests.proposal_factories import complete_proposal
 
     draft = complete_proposal(call, pi)

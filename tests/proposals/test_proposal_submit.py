@@ -12,9 +12,14 @@ from django.urls import reverse
 from django.utils import timezone
 
 from notifications.models import OutboxMessage
-from proposals.enums import ProposalStatus, TeamStatus
-from proposals.models import Call, Proposal, ProposalVersion
-from proposals.services.lifecycle import DeadlinePassed, SubmissionRefused, proposal_submit
+from proposals.calls.models import Call
+from proposals.submission.enums import ProposalStatus, TeamStatus
+from proposals.submission.models import Proposal, ProposalVersion
+from proposals.submission.services.lifecycle import (
+    DeadlinePassed,
+    SubmissionRefused,
+    proposal_submit,
+)
 from tests.conftest import make_user
 from tests.proposal_factories import (
     DEADLINE,
@@ -237,7 +242,7 @@ def test_the_receipt_goes_to_the_pi_and_accepted_co_investigators_only(
 def test_one_receipt_per_version_and_person(
     proposal, pi, mailoutbox, django_capture_on_commit_callbacks
 ):
-    from proposals.services.lifecycle import proposal_unsubmit
+    from proposals.submission.services.lifecycle import proposal_unsubmit
 
     with django_capture_on_commit_callbacks(execute=True):
         proposal_submit(proposal=proposal, by=pi)

@@ -9,9 +9,14 @@ from django.urls import reverse
 from django.utils import timezone
 
 from notifications.models import OutboxMessage
-from proposals.enums import ProposalStatus
-from proposals.models import Call, Proposal
-from proposals.services.lifecycle import DeadlinePassed, proposal_submit, proposal_unsubmit
+from proposals.calls.models import Call
+from proposals.submission.enums import ProposalStatus
+from proposals.submission.models import Proposal
+from proposals.submission.services.lifecycle import (
+    DeadlinePassed,
+    proposal_submit,
+    proposal_unsubmit,
+)
 from tests.proposal_factories import (
     DEADLINE,
     add_call_role,

@@ -7,9 +7,10 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from proposals.enums import AttachmentKind, ProposalStatus
-from proposals.models import Call, Proposal, ProposalVersion, ScalingPoint
-from proposals.services.lifecycle import proposal_submit, proposal_unsubmit
+from proposals.calls.models import Call
+from proposals.submission.enums import AttachmentKind, ProposalStatus
+from proposals.submission.models import Proposal, ProposalVersion, ScalingPoint
+from proposals.submission.services.lifecycle import proposal_submit, proposal_unsubmit
 from tests.proposal_factories import (
     DEADLINE,
     add_call_role,

@@ -7,9 +7,10 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 
 from notifications.models import OutboxMessage
-from proposals.enums import ProposalStatus, TeamStatus
-from proposals.models import Call, Proposal
-from proposals.services.lifecycle import proposal_submit, proposal_withdraw
+from proposals.calls.models import Call
+from proposals.submission.enums import ProposalStatus, TeamStatus
+from proposals.submission.models import Proposal
+from proposals.submission.services.lifecycle import proposal_submit, proposal_withdraw
 from tests.proposal_factories import (
     DEADLINE,
     add_call_role,

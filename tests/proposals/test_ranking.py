@@ -18,23 +18,18 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import User
-from proposals.enums import (
-    CallRoleKind,
+from proposals.calls.enums import CallRoleKind
+from proposals.calls.models import Call
+from proposals.review.enums import (
     ConflictReason,
     ConflictStatus,
     Recommendation,
     ReviewKind,
     ReviewState,
 )
-from proposals.models import (
-    Call,
-    Conflict,
-    Proposal,
-    Review,
-    ReviewScore,
-    TechnicalRecommendation,
-)
-from proposals.services.lifecycle import proposal_submit, proposal_withdraw
+from proposals.review.models import Conflict, Review, ReviewScore, TechnicalRecommendation
+from proposals.submission.models import Proposal
+from proposals.submission.services.lifecycle import proposal_submit, proposal_withdraw
 from tests.conftest import make_user
 from tests.factories import make_call, make_resource
 from tests.proposal_factories import add_call_role, add_member, complete_proposal, make_proposal
@@ -470,7 +465,7 @@ def test_pages_of_rows_with_the_markers_where_they_fall(client, call, example, c
     client.force_login(committee)
     # Two rows a page: P2, P3 | P4, P1. The budget runs out above P4, the threshold above P1.
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr("proposals.selectors.ranking.RANKING_PAGE_SIZE", 2)
+        patch.setattr("proposals.review.selectors.ranking.RANKING_PAGE_SIZE", 2)
         first = client.get(url(call))
         second = client.get(url(call), {"page": "2"})
         beyond = client.get(url(call), {"page": "9"})
@@ -518,7 +513,7 @@ def test_pages_of_rows_with_the_markers_where_they_fall(client, call, example, c
 def test_the_csv_has_every_row_whatever_the_page_size(client, call, example, committee):
     client.force_login(committee)
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr("proposals.selectors.ranking.RANKING_PAGE_SIZE", 2)
+        patch.setattr("proposals.review.selectors.ranking.RANKING_PAGE_SIZE", 2)
         response = client.get(reverse("call_ranking_csv", args=[call.pk]))
     assert response.content.decode().count("JUP27-1-") == 4
 

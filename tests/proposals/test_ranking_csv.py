@@ -8,8 +8,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from proposals.enums import CallRoleKind
-from proposals.models import Proposal
+from proposals.calls.enums import CallRoleKind
+from proposals.submission.models import Proposal
 from tests.conftest import make_user
 from tests.factories import make_call
 from tests.proposal_factories import add_call_role

@@ -13,19 +13,21 @@ from django.utils import timezone
 
 from notifications.models import OutboxMessage
 from proposals import tasks
-from proposals.enums import ReviewKind, TeamStatus
-from proposals.models import Call, Reply, Review
-from proposals.services.assignment import review_remove
-from proposals.services.calls import call_archive
-from proposals.services.lifecycle import proposal_unsubmit, proposal_withdraw
-from proposals.services.reminders import (
+from proposals.calls.models import Call
+from proposals.calls.services import call_archive
+from proposals.review.enums import ReviewKind
+from proposals.review.models import Reply, Review
+from proposals.review.services.assignment import review_remove
+from proposals.review.services.reminders import (
     call_status_changes,
     deadline_reminders,
     reply_closing_reminders,
     review_reminders,
 )
-from proposals.services.reply import reply_submit, reply_window_open
-from proposals.services.reviewing import review_decline
+from proposals.review.services.reply import reply_submit, reply_window_open
+from proposals.review.services.reviewing import review_decline
+from proposals.submission.enums import TeamStatus
+from proposals.submission.services.lifecycle import proposal_unsubmit, proposal_withdraw
 from tests.conftest import make_user
 from tests.factories import make_call
 from tests.proposal_factories import (

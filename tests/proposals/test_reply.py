@@ -9,11 +9,12 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.formatting import format_instant
 from notifications.models import OutboxMessage
-from proposals.models import Call, Reply, Review
-from proposals.services.lifecycle import proposal_withdraw
-from proposals.services.reply import reply_submit, reply_window_open
-from proposals.templatetags.calls import format_instant
+from proposals.calls.models import Call
+from proposals.review.models import Reply, Review
+from proposals.review.services.reply import reply_submit, reply_window_open
+from proposals.submission.services.lifecycle import proposal_withdraw
 from tests.conftest import make_user
 from tests.factories import make_call
 from tests.proposal_factories import BERLIN, add_call_role, add_member

@@ -8,9 +8,10 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 
-from proposals.enums import CallRoleKind, ReviewState
-from proposals.models import Review
-from proposals.services.reviewing import ReviewEditConflict, review_save
+from proposals.calls.enums import CallRoleKind
+from proposals.review.enums import ReviewState
+from proposals.review.models import Review
+from proposals.review.services.reviewing import ReviewEditConflict, review_save
 from tests.conftest import make_user
 from tests.factories import make_call
 from tests.proposal_factories import add_call_role

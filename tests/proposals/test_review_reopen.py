@@ -6,9 +6,10 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 from django.utils import timezone
 
-from proposals.enums import CallRoleKind, ReviewState
-from proposals.models import Review
-from proposals.services.reviewing import review_reopen, review_submit
+from proposals.calls.enums import CallRoleKind
+from proposals.review.enums import ReviewState
+from proposals.review.models import Review
+from proposals.review.services.reviewing import review_reopen, review_submit
 from tests.conftest import make_manager, make_user
 from tests.factories import make_call
 from tests.proposal_factories import add_call_role

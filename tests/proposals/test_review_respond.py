@@ -10,9 +10,10 @@ from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
-from proposals.enums import CallRoleKind, ConflictReason, ConflictStatus, ReviewState
-from proposals.models import Conflict, Review
-from proposals.services.reviewing import review_accept, review_decline
+from proposals.calls.enums import CallRoleKind
+from proposals.review.enums import ConflictReason, ConflictStatus, ReviewState
+from proposals.review.models import Conflict, Review
+from proposals.review.services.reviewing import review_accept, review_decline
 from tests.conftest import make_user
 from tests.factories import make_call
 from tests.proposal_factories import add_call_role
@@ -177,7 +178,7 @@ def test_only_the_reviewer_can_accept(review, outsider, manager):
 
 
 def test_a_withdrawn_proposal_needs_no_review(review, reviewer, proposal, pi):
-    from proposals.services.lifecycle import proposal_withdraw
+    from proposals.submission.services.lifecycle import proposal_withdraw
 
     proposal_withdraw(proposal=proposal, by=pi)
 

@@ -9,9 +9,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from notifications.models import OutboxMessage
-from proposals.enums import ReviewKind, ReviewState
-from proposals.models import Review
-from proposals.services.reviewing import (
+from proposals.review.enums import ReviewKind, ReviewState
+from proposals.review.models import Review
+from proposals.review.services.reviewing import (
     ReviewIncomplete,
     ReviewLocked,
     review_decline,
@@ -283,7 +283,7 @@ def test_a_proposal_without_any_submitted_review_keeps_the_call_incomplete(call,
 def test_reopening_and_submitting_again_does_not_tell_the_managers_twice(
     proposal, reviewer, manager
 ):
-    from proposals.services.reviewing import review_reopen
+    from proposals.review.services.reviewing import review_reopen
 
     review = accepted(proposal, reviewer)
     complete_submit(review, reviewer)

@@ -6,26 +6,20 @@ import pytest
 from django.contrib.auth.models import AnonymousUser
 from django.utils import timezone
 
-from proposals.enums import (
-    CallRoleKind,
-    ConflictReason,
-    ConflictStatus,
-    ReviewKind,
-    ReviewState,
-    ReviewVisibility,
-)
-from proposals.models import Call, Conflict, Proposal, Review
-from proposals.rules import (
-    can_manage_call,
+from proposals.calls.enums import CallRoleKind, ReviewVisibility
+from proposals.calls.models import Call
+from proposals.calls.rules import can_manage_call, is_call_reviewer, is_committee_member
+from proposals.calls.services import call_role_add
+from proposals.review.enums import ConflictReason, ConflictStatus, ReviewKind, ReviewState
+from proposals.review.models import Conflict, Review
+from proposals.review.rules import (
     can_read_reviews,
     can_see_reply,
-    is_call_reviewer,
-    is_committee_member,
     reply_opened,
     reviews_shared_with_team,
 )
-from proposals.services.calls import call_role_add
-from proposals.services.lifecycle import proposal_submit
+from proposals.submission.models import Proposal
+from proposals.submission.services.lifecycle import proposal_submit
 from tests.factories import make_call
 from tests.proposal_factories import add_call_role, add_member, complete_proposal
 

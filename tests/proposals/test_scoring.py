@@ -5,7 +5,7 @@ from decimal import Decimal
 
 import pytest
 
-from proposals.scoring import (
+from proposals.review.scoring import (
     Criterion,
     Scale,
     ScoredReview,

@@ -14,50 +14,41 @@ from django.utils import timezone
 
 from accounts.models import User
 from allocations.models import Resource
-from notifications.models import OutboxMessage
-from proposals.enums import (
-    AttachmentKind,
-    CallRoleKind,
-    CallStatus,
-    ConflictReason,
-    ConflictStatus,
-    ProposalStatus,
-    Recommendation,
-    ReviewKind,
-    ReviewState,
-    TeamStatus,
-    TechnicalVerdict,
-)
-from proposals.management.commands.seed_demo import (
+from demo.management.commands.seed_demo import (
     PASSWORD,
     call_names,
     closed_call_dates,
     juwels_ai_names,
     open_call_dates,
 )
-from proposals.models import (
+from notifications.models import OutboxMessage
+from proposals.calls.enums import CallRoleKind, CallStatus
+from proposals.calls.models import Call, CallCriterion, CallResource, CallRole
+from proposals.review.enums import (
+    ConflictReason,
+    ConflictStatus,
+    Recommendation,
+    ReviewKind,
+    ReviewState,
+    TechnicalVerdict,
+)
+from proposals.review.models import Conflict, Review, ReviewScore, TechnicalRecommendation
+from proposals.review.selectors.assignment import reviewer_pool
+from proposals.review.selectors.ranking import call_ranking
+from proposals.review.selectors.reviewing import my_reviews, review_problems
+from proposals.review.services.assignment import assignment_suggest
+from proposals.review.services.conflicts import conflicts_detect
+from proposals.submission.enums import AttachmentKind, ProposalStatus, TeamStatus
+from proposals.submission.models import (
     Attachment,
-    Call,
-    CallCriterion,
-    CallResource,
-    CallRole,
-    Conflict,
     Proposal,
     ProposalVersion,
     ResourceRequest,
-    Review,
-    ReviewScore,
     ScalingPoint,
     TeamMember,
-    TechnicalRecommendation,
 )
-from proposals.pdfcheck import inspect_pdf
-from proposals.selectors.assignment import reviewer_pool
-from proposals.selectors.completeness import proposal_problems
-from proposals.selectors.ranking import call_ranking
-from proposals.selectors.reviewing import my_reviews, review_problems
-from proposals.services.assignment import assignment_suggest
-from proposals.services.conflicts import conflicts_detect
+from proposals.submission.pdfcheck import inspect_pdf
+from proposals.submission.selectors.completeness import proposal_problems
 
 BERLIN = zoneinfo.ZoneInfo("Europe/Berlin")
 

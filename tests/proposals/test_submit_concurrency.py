@@ -9,8 +9,8 @@ import threading
 import pytest
 from django.db import connection
 
-from proposals.models import Proposal
-from proposals.services.lifecycle import proposal_submit
+from proposals.submission.models import Proposal
+from proposals.submission.services.lifecycle import proposal_submit
 from tests.conftest import make_user
 from tests.factories import make_call
 from tests.proposal_factories import complete_proposal

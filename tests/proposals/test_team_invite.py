@@ -6,9 +6,9 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 
 from notifications.models import OutboxMessage
-from proposals.enums import ProposalStatus, TeamStatus
-from proposals.models import Proposal, TeamMember
-from proposals.services.team import team_invite
+from proposals.submission.enums import ProposalStatus, TeamStatus
+from proposals.submission.models import Proposal, TeamMember
+from proposals.submission.services.team import team_invite
 from tests.conftest import make_user
 from tests.factories import make_call
 from tests.proposal_factories import add_member, make_proposal

@@ -7,8 +7,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from proposals.enums import TeamStatus
-from proposals.services.team import team_invite
+from proposals.submission.enums import TeamStatus
+from proposals.submission.services.team import team_invite
 from tests.conftest import make_user
 from tests.factories import make_call
 from tests.proposal_factories import add_member, make_proposal

@@ -6,10 +6,10 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.urls import reverse
 
-from proposals.enums import TeamStatus
-from proposals.models import TeamMember
-from proposals.selectors.proposals import get_proposal_for_user
-from proposals.services.team import team_invite, team_remove
+from proposals.submission.enums import TeamStatus
+from proposals.submission.models import TeamMember
+from proposals.submission.selectors.proposals import get_proposal_for_user
+from proposals.submission.services.team import team_invite, team_remove
 from tests.factories import make_call
 from tests.proposal_factories import add_member, make_proposal
 from tests.proposals.people import ROLES, answers, cast, close_call, login_url

@@ -9,9 +9,11 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
-from proposals.enums import ReviewKind, ReviewState
-from proposals.models import Call, Proposal, ResourceRequest, Review
-from proposals.services.reviewing import ReviewIncomplete, review_save, review_submit
+from proposals.calls.models import Call
+from proposals.review.enums import ReviewKind, ReviewState
+from proposals.review.models import Review
+from proposals.review.services.reviewing import ReviewIncomplete, review_save, review_submit
+from proposals.submission.models import Proposal, ResourceRequest
 from tests.conftest import make_user
 from tests.factories import make_call, make_resource
 from tests.proposals.reviewing_factories import (

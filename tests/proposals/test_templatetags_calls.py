@@ -9,8 +9,9 @@ import pytest
 from django.template import Context, Template
 from django.utils import timezone
 
-from proposals.models import Call
-from proposals.templatetags.calls import amount, time_left, time_left_text
+from accounts.formatting import amount, time_left_text
+from proposals.calls.models import Call
+from proposals.templatetags.calls import time_left
 
 NOW = datetime(2027, 1, 1, 12, 0, tzinfo=UTC)
 

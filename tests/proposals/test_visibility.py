@@ -29,9 +29,12 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import User
-from proposals.enums import CallRoleKind, ConflictStatus, ReviewState, ReviewVisibility
-from proposals.models import Call, Proposal, Review
-from proposals.services.reply import reply_submit, reply_window_open
+from proposals.calls.enums import CallRoleKind, ReviewVisibility
+from proposals.calls.models import Call
+from proposals.review.enums import ConflictStatus, ReviewState
+from proposals.review.models import Review
+from proposals.review.services.reply import reply_submit, reply_window_open
+from proposals.submission.models import Proposal
 from tests.conftest import make_user
 from tests.factories import make_call
 from tests.proposal_factories import add_call_role, add_member

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Iterator
 from django.core.management.base import BaseCommand, CommandError
 
 from allocations.models import Resource
-from allocations.usage_import import usage_import
+from allocations.services.usage_import import usage_import
 
 BAR_WIDTH = 30
 PROGRESS_EVERY = 20_000  # lines

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from allocations.slurm_sync import CurrentStateError, parse_current, plan, wanted_accounts
+from allocations.selectors.slurm_sync import CurrentStateError, parse_current, plan, wanted_accounts
 
 
 class Command(BaseCommand):

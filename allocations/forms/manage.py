@@ -1,0 +1,95 @@
+"""The call managers' forms on allocations: the list's filters and the ledger adjustment.
+
+(The researchers' forms are in ``forms_researcher.py``.)
+"""
+
+from decimal import Decimal
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from allocations.models import Resource
+from allocations.selectors.manage import LOW_PRIORITY, Period
+from proposals.calls.models import Call
+
+
+class AllocationFilter(forms.Form):
+    """Call, resource, state, under-use. An invalid value is reported beside its filter and
+    that filter left out."""
+
+    call = forms.ModelChoiceField(
+        label=_("Call"), required=False, queryset=Call.objects.none(), empty_label=_("Any call")
+    )
+    resource = forms.ModelChoiceField(
+        label=_("Resource"),
+        required=False,
+        queryset=Resource.objects.none(),
+        empty_label=_("Any resource"),
+    )
+    state = forms.ChoiceField(
+        label=_("State"),
+        required=False,
+        choices=[
+            ("", _("Any state")),
+            *Period.LABELS.items(),
+            (LOW_PRIORITY, _("Low priority this month")),
+        ],
+    )
+    under_use = forms.IntegerField(
+        label=_("Used less than (%)"),
+        required=False,
+        min_value=1,
+        max_value=100,
+        help_text=_("Of what was due so far: the monthly shares of the months begun."),
+        widget=forms.NumberInput(attrs={"inputmode": "numeric", "size": 4}),
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["call"].queryset = Call.objects.filter(proposals__allocation__isnull=False)
+        self.fields["call"].queryset = self.fields["call"].queryset.distinct().order_by("-opens_at")
+        self.fields["resource"].queryset = Resource.objects.order_by("name")
+
+    def filters(self) -> dict[str, Any]:
+        """Keyword arguments for ``selectors.manager_allocations``; the valid filters only."""
+        self.is_valid()
+        data = getattr(self, "cleaned_data", {})
+        return {
+            "call": data.get("call"),
+            "resource": data.get("resource"),
+            "state": data.get("state") or "",
+            "under_use": data.get("under_use"),
+        }
+
+
+class AdjustmentForm(forms.Form):
+    """An adjustment of one of the allocation's resources: more (positive) or fewer hours."""
+
+    resource = forms.ModelChoiceField(label=_("Resource"), queryset=Resource.objects.none())
+    amount = forms.DecimalField(
+        label=_("Amount"),
+        max_digits=14,
+        decimal_places=2,
+        help_text=_("Positive to add, negative to take away, in the resource's unit."),
+        widget=forms.NumberInput(attrs={"step": "0.01", "inputmode": "decimal"}),
+    )
+    reason = forms.CharField(
+        label=_("Reason"),
+        max_length=2000,
+        help_text=_("Kept in the ledger and the audit trail."),
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+    def __init__(self, *args: Any, resources: list[Resource], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["resource"]
+        field.queryset = Resource.objects.filter(pk__in=[r.pk for r in resources]).order_by("name")
+        if len(resources) == 1:
+            field.initial = resources[0].pk
+
+    def clean_amount(self) -> Decimal:
+        amount = self.cleaned_data["amount"]
+        if amount == 0:
+            raise forms.ValidationError(_("Enter an amount other than zero."))
+        return amount

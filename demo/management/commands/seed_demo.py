@@ -1,0 +1,735 @@
+"""Demo data for trying Allot on a laptop: resources, four calls, one account per role, and
+proposals in every state.
+
+Calls: last year's (decided), this half-year's (open), the next (upcoming) and, unless some call
+is already closed and waiting for its decisions, a "JUWELS AI" call that closed three weeks ago
+(in review). Proposals: in the open call a draft with an accepted co-investigator, a submitted
+one and a withdrawn one; in the decided call one awarded, one partially awarded, one
+waitlisted and one rejected; in the closed call six under review, asking together for more
+than its budget. Every proposal that was submitted has its reference, version 1 and a project
+description PDF (made with pypdf, stored through Django's storage).
+
+Peer review in the closed call: four reviewers in its pool (one of them also its technical
+reviewer), the committee member on its committee, scientific reviews submitted with scores,
+one accepted and saved as a draft, one invited and one declined, a technical review, and the
+conflicts of interest the detection finds (one, for a manager to decide): enough for the
+ranking, the reviews of a proposal, "My reviews" and the conflicts page to show something.
+
+Safe to run again: everything is looked up by its natural key (resource code, call code,
+email, a proposal's acronym in its call, a review's proposal, reviewer and kind) and only
+what is missing is created. Rows are written directly: no email is sent.
+"""
+
+import hashlib
+import zoneinfo
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+from typing import Any
+
+from allauth.account.models import EmailAddress
+from django.apps import apps
+from django.conf import settings
+from django.contrib.auth.models import Group
+from django.core.files.base import ContentFile
+from django.core.management.base import BaseCommand
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import User
+from demo.data import (
+    COI_EMAIL,
+    DESCRIPTION_PAGES,
+    PROPOSALS,
+    REVIEWER2_EMAIL,
+    REVIEWER3_EMAIL,
+    REVIEWER4_EMAIL,
+    REVIEWS,
+    DemoProposal,
+    DemoReview,
+    description_pdf,
+)
+from proposals.calls.cycles import shift_date, shift_datetime
+from proposals.calls.enums import CallRoleKind
+from proposals.calls.models import Call, CallCriterion, CallRole
+from proposals.calls.services import DATE_FIELDS, DATETIME_FIELDS, call_create
+from proposals.review.enums import ConflictStatus, ReviewKind, ReviewState
+from proposals.review.models import Conflict, Review, ReviewScore, TechnicalRecommendation
+from proposals.review.selectors.assignment import REVIEWABLE
+from proposals.review.services.conflicts import conflicts_detect
+from proposals.submission.enums import AttachmentKind, ProposalStatus, TeamStatus
+from proposals.submission.models import (
+    Attachment,
+    Proposal,
+    ProposalVersion,
+    ResourceRequest,
+    ScalingPoint,
+    TeamMember,
+)
+from proposals.submission.services.lifecycle import proposal_snapshot
+
+PASSWORD = "allot-demo-jupiter"  # noqa: S105 - a documented demo password, printed on purpose
+ZONE = zoneinfo.ZoneInfo("Europe/Berlin")
+
+RESOURCES = [
+    {
+        "code": "jupiter-booster",
+        "name": "JUPITER Booster",
+        "unit": "GPU-hours",
+        "slurm_cluster": "jupiter",
+        "slurm_partition": "booster",
+        "charge_rule": "gpu",
+        "description": "NVIDIA GH200 nodes with four GPUs each, for training and inference.",
+    },
+    {
+        "code": "juwels-booster",
+        "name": "JUWELS Booster",
+        "unit": "GPU-hours",
+        "slurm_cluster": "juwels",
+        "slurm_partition": "booster",
+        "charge_rule": "gpu",
+        "description": "NVIDIA A100 nodes with four GPUs each, for AI training at medium scale.",
+    },
+    {
+        "code": "juwels-cluster",
+        "name": "JUWELS Cluster",
+        "unit": "core-hours",
+        "slurm_cluster": "juwels",
+        "slurm_partition": "batch",
+        "charge_rule": "billing",
+        "description": "CPU nodes for data preparation, simulation and pre-processing.",
+    },
+    {
+        "code": "project-storage",
+        "name": "Project storage",
+        "unit": "TB",
+        "charge_rule": "none",
+        "description": "Shared project file system for data sets and checkpoints.",
+    },
+]
+# resource code: (budget, minimum request, maximum request)
+BUDGETS = {
+    "jupiter-booster": (Decimal(2_500_000), Decimal(10_000), Decimal(500_000)),
+    "juwels-cluster": (Decimal(40_000_000), Decimal(100_000), Decimal(5_000_000)),
+    "project-storage": (Decimal(500), Decimal(1), Decimal(100)),
+}
+# The JUWELS AI call (closed, in review): GPUs on JUWELS and storage. Its six proposals ask
+# for 1.29 million GPU-hours and 210 TB: the budget line falls inside the ranking.
+JUWELS_AI_BUDGETS = {
+    "juwels-booster": (Decimal(1_000_000), Decimal(5_000), Decimal(250_000)),
+    "project-storage": (Decimal(200), Decimal(1), Decimal(50)),
+}
+CRITERIA = [
+    {
+        "name": "Scientific excellence",
+        "description": "Originality and importance of the research question; the team's record.",
+        "weight": Decimal(2),
+        "scale_min": 0,
+        "scale_max": 5,
+    },
+    {
+        "name": "Technical feasibility",
+        "description": "Do the codes scale on this machine, and is the request justified?",
+        "weight": Decimal(1),
+        "scale_min": 0,
+        "scale_max": 5,
+    },
+    {
+        "name": "Impact",
+        "description": "Benefit to science and society; open models, data and software.",
+        "weight": Decimal(1),
+        "scale_min": 0,
+        "scale_max": 5,
+    },
+]
+GUIDELINES = "\n\n".join(
+    [
+        "Who can apply: researchers at a university or public research institution in Europe. "
+        "The principal investigator must hold a doctorate and a contract that covers the "
+        "allocation period.",
+        "What to submit: the online form and a project description (PDF, at most 10 pages) "
+        "with the scientific goal, the method, the codes and their scaling on GPUs, the data "
+        "management plan and the results of previous allocations.",
+        "How proposals are reviewed: two scientific reviewers and a technical review by centre "
+        "staff; the allocation committee ranks the proposals and proposes awards within the "
+        "budget.",
+        "The deadline is strict, to the second. Late proposals cannot be accepted.",
+    ]
+)
+
+ACCOUNTS = [
+    {
+        "label": "Applicant (PI)",
+        "email": "pi@demo.allot.example",
+        "full_name": "Paula Investigator",
+        "affiliation": "Universität Beispielstadt, Institute for Machine Learning",
+        "country": "DE",
+        "orcid": "0000-0002-1825-0097",
+        "expertise": ["PE6"],
+        "keywords": ["large language models", "scaling laws"],
+    },
+    {
+        "label": "Co-investigator",
+        "email": "coi@demo.allot.example",
+        "full_name": "Carl Coinvestigator",
+        "affiliation": "Example Institute of Technology",
+        "country": "US",
+        "time_zone": "America/New_York",
+        "expertise": ["PE6", "PE7"],
+        "keywords": ["distributed training"],
+    },
+    {
+        "label": "Reviewer",
+        "email": "reviewer@demo.allot.example",
+        "full_name": "Rita Reviewer",
+        "affiliation": "Université d'Exemple",
+        "country": "FR",
+        "expertise": ["PE6"],
+        "keywords": ["deep learning", "optimisation"],
+    },
+    {
+        "label": "Reviewer 2",
+        "email": REVIEWER2_EMAIL,
+        "full_name": "Renate Gutachter",
+        "affiliation": "Technische Universität Musterstadt",
+        "country": "DE",
+        "expertise": ["PE2", "PE3", "PE9"],
+        "keywords": ["plasma physics", "cosmology", "reinforcement learning"],
+    },
+    {
+        "label": "Reviewer 3",
+        "email": REVIEWER3_EMAIL,
+        "full_name": "Rafael Revisor",
+        "affiliation": "Universidade de Exemplo",
+        "country": "PT",
+        "time_zone": "Europe/Lisbon",
+        "expertise": ["LS5", "PE5"],
+        "keywords": ["connectomics", "image segmentation", "materials chemistry"],
+    },
+    {
+        "label": "Reviewer 4 (centre staff)",
+        "email": REVIEWER4_EMAIL,
+        "full_name": "Theo Technik",
+        "affiliation": "Jülich Supercomputing Centre",
+        "country": "DE",
+        "expertise": ["PE6", "PE10"],
+        "keywords": ["GPU scaling", "HPC performance", "Earth system modelling"],
+    },
+    {
+        "label": "Committee member",
+        "email": "committee@demo.allot.example",
+        "full_name": "Conrad Committee",
+        "affiliation": "Universidad de Ejemplo",
+        "country": "ES",
+        "expertise": ["PE6", "PE1"],
+        "keywords": ["numerical methods"],
+    },
+    {
+        "label": "Call manager",
+        "email": "manager@demo.allot.example",
+        "full_name": "Marta Manager",
+        "affiliation": "Jülich Supercomputing Centre",
+        "country": "DE",
+        "expertise": ["PE6"],
+        "keywords": ["HPC operations"],
+        "manager": True,
+    },
+    {
+        "label": "Superuser (admin)",
+        "email": "admin@demo.allot.example",
+        "full_name": "Ada Admin",
+        "affiliation": "Jülich Supercomputing Centre",
+        "country": "DE",
+        "superuser": True,
+    },
+]
+# The closed call's reviewer pool besides the demo reviewer: (email, role, maximum load).
+CLOSED_CALL_POOL = [
+    (REVIEWER2_EMAIL, CallRoleKind.REVIEWER, 4),
+    (REVIEWER3_EMAIL, CallRoleKind.REVIEWER, 3),
+    (REVIEWER4_EMAIL, CallRoleKind.REVIEWER, 4),
+    (REVIEWER4_EMAIL, CallRoleKind.TECHNICAL, None),
+]
+
+
+@dataclass
+class Tally:
+    created: dict[str, int] = field(default_factory=dict)
+
+    def add(self, kind: str, created: bool = True, count: int = 1) -> None:
+        if created and count:
+            self.created[kind] = self.created.get(kind, 0) + count
+
+    @property
+    def total(self) -> int:
+        return sum(self.created.values())
+
+
+def _at(day: date, hour: int) -> datetime:
+    return datetime.combine(day, time(hour)).replace(tzinfo=ZONE)
+
+
+def _period_start_after(day: date) -> date:
+    """The first 1 May or 1 November after ``day``: allocation periods start there."""
+    for year in (day.year, day.year + 1):
+        for month in (5, 11):
+            start = date(year, month, 1)
+            if start > day:
+                return start
+    raise AssertionError("unreachable")
+
+
+def open_call_dates(today: date) -> dict[str, Any]:
+    """This half-year's call: opened three weeks ago, closes in six weeks at 17:00 Berlin."""
+    closes = _at(today + timedelta(weeks=6), 17)
+    review_due = closes + timedelta(weeks=6)
+    decisions_due = closes + timedelta(weeks=10)
+    period_start = _period_start_after(decisions_due.date())
+    return {
+        "opens_at": _at(today - timedelta(weeks=3), 9),
+        "closes_at": closes,
+        "review_due_at": review_due,
+        "reply_opens_at": review_due + timedelta(weeks=1),
+        "reply_closes_at": review_due + timedelta(weeks=3),
+        "decisions_due_at": decisions_due,
+        "period_start": period_start,
+        "period_end": shift_date(period_start, months=12) - timedelta(days=1),
+    }
+
+
+def shifted(dates: dict[str, Any], months: int) -> dict[str, Any]:
+    moved = {
+        name: shift_datetime(dates[name], months=months, zone=ZONE) for name in DATETIME_FIELDS
+    }
+    moved.update({name: shift_date(dates[name], months=months) for name in DATE_FIELDS})
+    return moved
+
+
+def call_names(period_start: date) -> dict[str, str]:
+    half = 1 if period_start.month < 11 else 2
+    code = f"JUPITER {period_start.year}-{half}"
+    return {
+        "code": code,
+        "name": f"{code}: compute time for AI and simulation",
+        "reference_prefix": f"JUP{period_start.year % 100:02d}-{half}",
+    }
+
+
+def closed_call_dates(today: date) -> dict[str, Any]:
+    """A call that closed three weeks ago at 17:00 Berlin; reviews are due in three weeks."""
+    closes = _at(today - timedelta(weeks=3), 17)
+    decisions_due = closes + timedelta(weeks=10)
+    period_start = _period_start_after(decisions_due.date())
+    return {
+        "opens_at": _at(today - timedelta(weeks=15), 9),
+        "closes_at": closes,
+        "review_due_at": closes + timedelta(weeks=6),
+        "reply_opens_at": None,
+        "reply_closes_at": None,
+        "decisions_due_at": decisions_due,
+        "period_start": period_start,
+        "period_end": shift_date(period_start, months=12) - timedelta(days=1),
+    }
+
+
+def juwels_ai_names(period_start: date) -> dict[str, str]:
+    half = 1 if period_start.month < 11 else 2
+    code = f"JUWELS AI {period_start.year}-{half}"
+    return {
+        "code": code,
+        "name": f"{code}: GPU time for AI on the JUWELS Booster",
+        "reference_prefix": f"JWA{period_start.year % 100:02d}-{half}",
+    }
+
+
+class Command(BaseCommand):
+    help = (
+        "Create demo resources, calls, one account per role and proposals in every state "
+        "(safe to run twice)."
+    )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        tally = Tally()
+        now = timezone.now()
+        today = timezone.localdate(now, timezone=ZONE)
+        with transaction.atomic():
+            resources = self._resources(tally)
+            users = self._accounts(tally)
+            manager = users["manager@demo.allot.example"]
+            reviewer = users["reviewer@demo.allot.example"]
+            committee = users["committee@demo.allot.example"]
+            open_dates = open_call_dates(today)
+            last_year = self._call(shifted(open_dates, -12), resources, manager, tally)
+            current = self._call(open_dates, resources, manager, tally)
+            self._call(shifted(open_dates, 6), resources, manager, tally)
+            if last_year.decisions_published_at is None:
+                Call.objects.filter(pk=last_year.pk).update(
+                    decisions_published_at=last_year.decisions_due_at
+                )
+                tally.add("published decisions")
+            closed = self._closed_call(today, now, resources, manager, tally)
+            for call in (current, closed):
+                self._role(call, CallRoleKind.REVIEWER, reviewer, 5, tally)
+                self._role(call, CallRoleKind.COMMITTEE, committee, None, tally)
+            for email, role, max_load in CLOSED_CALL_POOL:
+                self._role(closed, role, users[email], max_load, tally)
+            calls = {"open": current, "decided": last_year, "closed": closed}
+            for demo in PROPOSALS:
+                self._proposal(demo, calls[demo.call], users, now, tally)
+            # Detection as a manager would run it (idempotent): the exclusion in COSMO-EMU.
+            tally.add("conflicts", count=conflicts_detect(call=closed))
+            self._reviews(closed, users, manager, now, tally)
+        self._report(tally, closed)
+
+    def _resources(self, tally: Tally) -> dict[str, Any]:
+        resource_model = apps.get_model("allocations", "Resource")
+        found = {}
+        for data in RESOURCES:
+            defaults = {key: value for key, value in data.items() if key != "code"}
+            resource, created = resource_model.objects.get_or_create(
+                code=data["code"], defaults=defaults
+            )
+            tally.add("resources", created)
+            found[resource.code] = resource
+        return found
+
+    def _accounts(self, tally: Tally) -> dict[str, User]:
+        group, created = Group.objects.get_or_create(name=settings.CALL_MANAGERS_GROUP)
+        tally.add("groups", created)
+        users = {}
+        for data in ACCOUNTS:
+            profile = {
+                key: value
+                for key, value in data.items()
+                if key not in {"label", "email", "manager", "superuser"}
+            }
+            user = User.objects.filter(email__iexact=data["email"]).first()
+            if user is None:
+                create = (
+                    User.objects.create_superuser
+                    if data.get("superuser")
+                    else User.objects.create_user
+                )
+                user = create(email=data["email"], password=PASSWORD, **profile)
+                tally.add("accounts")
+            _, created = EmailAddress.objects.get_or_create(
+                user=user, email=data["email"], defaults={"verified": True, "primary": True}
+            )
+            tally.add("email addresses", created)
+            if data.get("manager") and not user.groups.filter(pk=group.pk).exists():
+                user.groups.add(group)
+                tally.add("group memberships")
+            users[data["email"]] = user
+        return users
+
+    def _call(
+        self,
+        dates: dict[str, Any],
+        resources: dict[str, Any],
+        by: User,
+        tally: Tally,
+        *,
+        names: dict[str, str] | None = None,
+        budgets: dict[str, tuple[Decimal, Decimal, Decimal]] = BUDGETS,
+        description: str = (
+            "Compute time on the JUPITER Booster for large-scale AI and simulation "
+            "projects, with CPU time on JUWELS and project storage alongside."
+        ),
+    ) -> Call:
+        names = names or call_names(dates["period_start"])
+        existing = Call.objects.filter(code__iexact=names["code"]).first()
+        if existing is not None:
+            return existing
+        data = {
+            **names,
+            **dates,
+            "description": description,
+            "guidelines": GUIDELINES,
+            "time_zone": "Europe/Berlin",
+            "right_of_reply": dates.get("reply_opens_at") is not None,
+        }
+        rows = [
+            {"resource": resources[code], "budget": b, "min_request": lo, "max_request": hi}
+            for code, (b, lo, hi) in budgets.items()
+        ]
+        call = call_create(by=by, data=data, budgets=rows, criteria=CRITERIA)
+        tally.add("calls")
+        return call
+
+    def _closed_call(
+        self, today: date, now: datetime, resources: dict[str, Any], by: User, tally: Tally
+    ) -> Call:
+        """A call closed and waiting for its decisions: an existing one, else JUWELS AI."""
+        waiting = (
+            Call.objects.filter(
+                archived_at__isnull=True, decisions_published_at__isnull=True, closes_at__lte=now
+            )
+            .order_by("-closes_at")
+            .first()
+        )
+        if waiting is not None:
+            return waiting
+        dates = closed_call_dates(today)
+        return self._call(
+            dates,
+            resources,
+            by,
+            tally,
+            names=juwels_ai_names(dates["period_start"]),
+            budgets=JUWELS_AI_BUDGETS,
+            description=(
+                "GPU time on the JUWELS Booster for training and evaluating AI models, with "
+                "project storage for data sets and checkpoints."
+            ),
+        )
+
+    def _role(
+        self, call: Call, role: CallRoleKind, user: User, max_load: int | None, tally: Tally
+    ) -> None:
+        # Straight to the table, with the user linked: the demo sends no "you have a role" email.
+        _, created = CallRole.objects.get_or_create(
+            call=call,
+            role=role,
+            email=user.email,
+            defaults={"user": user, "max_load": max_load},
+        )
+        tally.add("call roles", created)
+
+    def _proposal(
+        self, demo: DemoProposal, call: Call, users: dict[str, User], now: datetime, tally: Tally
+    ) -> None:
+        """One demo proposal with everything its state implies, unless its acronym is taken.
+
+        Written straight to the tables (the lifecycle services would send receipts): a
+        reference from the call's counter, version 1 frozen by ``proposal_snapshot``, and a
+        description PDF for every proposal that was submitted.
+        """
+        if Proposal.objects.filter(call=call, acronym__iexact=demo.acronym).exists():
+            return
+        pi = users[demo.pi]
+        submitted = demo.status != ProposalStatus.DRAFT
+        if demo.call == "open":
+            submitted_at = now - timedelta(days=6 if demo.status == ProposalStatus.WITHDRAWN else 2)
+        else:
+            submitted_at = call.closes_at - timedelta(days=2)
+        fields: dict[str, Any] = {
+            "title": demo.title,
+            "acronym": demo.acronym,
+            "abstract": (
+                f"{demo.title}: we train and evaluate models on the JUPITER and JUWELS "
+                "Boosters and publish the models, the code and the evaluation data openly."
+            ),
+            "field": demo.field,
+            "keywords": list(demo.keywords),
+            "pi_affiliation": pi.affiliation,
+            "pi_country": pi.country,
+            "excluded_reviewers": demo.excluded_reviewers,
+            "updated_by": pi,
+        }
+        if demo.complete:
+            fields.update(
+                previous_allocations="JUWELS Booster 2025: 80,000 GPU-hours, two papers.",
+                codes="PyTorch 2.5, Megatron-LM 0.9, NCCL 2.21",
+                job_size="256 GPUs (64 nodes)",
+                wall_time="24 hours",
+                memory="80 GB per GPU",
+                storage="150 TB on the project file system; checkpoints archived to tape.",
+            )
+        if submitted:
+            locked = Call.objects.select_for_update().get(pk=call.pk)
+            number = locked.last_reference_number + 1
+            Call.objects.filter(pk=call.pk).update(last_reference_number=number)
+            fields.update(
+                reference_number=number,
+                reference=f"{call.reference_prefix}-{number:04d}",
+                submitted_at=submitted_at,
+            )
+        if demo.status == ProposalStatus.WITHDRAWN:
+            fields["withdrawn_at"] = now - timedelta(days=1)
+        proposal = Proposal.objects.create(call=call, pi=pi, status=demo.status, **fields)
+        tally.add("proposals")
+
+        offers = {offer.resource.code: offer for offer in call.call_resources.all()}
+        for code, amount in demo.requests.items():
+            offer = offers.get(code)
+            if offer is None:
+                continue
+            ResourceRequest.objects.create(
+                proposal=proposal,
+                call_resource=offer,
+                amount=min(max(Decimal(amount), offer.min_request), offer.max_request),
+                justification="Measured on a 64-GPU test allocation: 2,000 GPU-hours per run.",
+            )
+        if demo.complete:
+            for position, (gpus, seconds) in enumerate([(64, "1.2000"), (256, "0.3300")]):
+                ScalingPoint.objects.create(
+                    proposal=proposal,
+                    gpus=gpus,
+                    seconds_per_step=Decimal(seconds),
+                    position=position,
+                )
+        if demo.with_coi:
+            coi = users[COI_EMAIL]
+            member = TeamMember.objects.create(
+                proposal=proposal,
+                email=coi.email,
+                user=coi,
+                status=TeamStatus.ACCEPTED,
+                invited_by=pi,
+                responded_at=submitted_at - timedelta(days=3) if submitted else now,
+            )
+            TeamMember.objects.filter(pk=member.pk).update(
+                invited_at=member.responded_at - timedelta(days=1)
+            )
+            tally.add("team members")
+        if submitted:
+            self._description(proposal, pi, uploaded_at=submitted_at - timedelta(days=1))
+            tally.add("attachments")
+            proposal.refresh_from_db()
+            ProposalVersion.objects.create(
+                proposal=proposal,
+                number=1,
+                snapshot=proposal_snapshot(proposal),
+                submitted_at=submitted_at,
+                submitted_by=pi,
+            )
+            tally.add("versions")
+
+    def _reviews(
+        self, call: Call, users: dict[str, User], by: User, now: datetime, tally: Tally
+    ) -> None:
+        """The reviews of the closed call's demo proposals (those still in review), unless the
+        pair already has a review of that kind, in whatever state (a demo user may have
+        answered, saved or declared a conflict since), or a conflict that is not dismissed."""
+        proposals = {
+            p.acronym.casefold(): p
+            for p in Proposal.objects.filter(call=call, status__in=REVIEWABLE)
+        }
+        criteria = list(CallCriterion.objects.filter(call=call).order_by("position", "pk"))
+        assigned = call.closes_at + timedelta(days=2)
+        for demo in REVIEWS:
+            proposal = proposals.get(demo.acronym.casefold())
+            reviewer = users[demo.reviewer]
+            if proposal is None:
+                continue
+            pair = {"proposal": proposal, "reviewer": reviewer}
+            if Review.objects.filter(**pair, kind=demo.kind).exists():
+                continue
+            if Conflict.objects.filter(**pair).exclude(status=ConflictStatus.DISMISSED).exists():
+                continue
+            self._review(demo, proposal, reviewer, criteria, by, assigned, now)
+            tally.add("reviews")
+
+    def _review(
+        self,
+        demo: DemoReview,
+        proposal: Proposal,
+        reviewer: User,
+        criteria: list[CallCriterion],
+        by: User,
+        assigned: datetime,
+        now: datetime,
+    ) -> None:
+        """One review as the reviewing services would have left it: answered a day after it
+        was assigned, saved (and submitted) on ``demo.day``. Times never pass ``now``."""
+
+        def day(n: int) -> datetime:
+            return min(assigned + timedelta(days=n), now)
+
+        fields: dict[str, Any] = {}
+        if demo.state == ReviewState.DECLINED:
+            fields.update(
+                decline_reason=demo.decline_reason, responded_at=day(demo.day), lock_version=2
+            )
+        elif demo.state in {ReviewState.ACCEPTED, ReviewState.SUBMITTED}:
+            answered = day(demo.assigned_day + 1)
+            fields.update(
+                responded_at=answered,
+                no_conflict_declared_at=answered,
+                comment_to_applicant=demo.to_applicant,
+                confidential_comment=demo.confidential,
+                recommendation=demo.recommendation,
+                verdict=demo.verdict,
+                saved_at=day(demo.day),
+                lock_version=3,  # accepted, then saved once (submitting saves too)
+            )
+            if demo.state == ReviewState.SUBMITTED:
+                fields["submitted_at"] = day(demo.day)
+        review = Review.objects.create(
+            proposal=proposal,
+            reviewer=reviewer,
+            kind=demo.kind,
+            state=demo.state,
+            due_at=proposal.call.review_due_at,
+            assigned_by=by,
+            **fields,
+        )
+        Review.objects.filter(pk=review.pk).update(assigned_at=day(demo.assigned_day))
+        if demo.kind == ReviewKind.SCIENTIFIC and demo.state != ReviewState.INVITED:
+            submitted = demo.state == ReviewState.SUBMITTED
+            for position, criterion in enumerate(criteria):
+                value = self._score(demo.scores, position, criterion, complete=submitted)
+                if value is not None:
+                    ReviewScore.objects.create(review=review, criterion=criterion, value=value)
+        if demo.kind == ReviewKind.TECHNICAL and demo.state == ReviewState.SUBMITTED:
+            for request in proposal.requests.select_related("call_resource__resource"):
+                amount = demo.recommended.get(request.call_resource.resource.code)
+                TechnicalRecommendation.objects.create(
+                    review=review,
+                    call_resource=request.call_resource,
+                    amount=request.amount if amount is None else min(amount, request.amount),
+                )
+
+    @staticmethod
+    def _score(
+        scores: tuple[int, ...], position: int, criterion: CallCriterion, *, complete: bool
+    ) -> int | None:
+        """The demo score of the criterion at ``position``, on its scale. A submitted review
+        scores every criterion: a call with more criteria than the demo (an existing closed
+        call) gets the mean of the demo scores for the others."""
+        if position < len(scores):
+            value = scores[position]
+        elif complete and scores:
+            value = round(sum(scores) / len(scores))
+        else:
+            return None
+        return min(max(value, criterion.scale_min), criterion.scale_max)
+
+    def _description(self, proposal: Proposal, by: User, *, uploaded_at: datetime) -> None:
+        data = description_pdf(f"{proposal.acronym}: {proposal.title}")
+        attachment = Attachment(
+            proposal=proposal,
+            kind=AttachmentKind.DESCRIPTION,
+            original_name=f"{proposal.acronym}-description.pdf",
+            size=len(data),
+            pages=DESCRIPTION_PAGES,
+            sha256=hashlib.sha256(data).hexdigest(),
+            uploaded_by=by,
+        )
+        attachment.file.save("description.pdf", ContentFile(data), save=False)
+        attachment.save()
+        Attachment.objects.filter(pk=attachment.pk).update(uploaded_at=uploaded_at)
+
+    def _report(self, tally: Tally, closed: Call) -> None:
+        if tally.total:
+            summary = ", ".join(f"{kind}: {count}" for kind, count in tally.created.items())
+            self.stdout.write(self.style.SUCCESS(f"Demo data created: {summary}."))
+        else:
+            self.stdout.write("Demo data already present: nothing changed.")
+        self.stdout.write("")
+        width = max(len(data["label"]) for data in ACCOUNTS)
+        self.stdout.write(f"{'Role'.ljust(width)}  Email")
+        self.stdout.write(f"{'-' * width}  {'-' * 30}")
+        for data in ACCOUNTS:
+            self.stdout.write(f"{data['label'].ljust(width)}  {data['email']}")
+        self.stdout.write("")
+        self.stdout.write(f"Password for every account: {PASSWORD}")
+        self.stdout.write(
+            f"Peer review at work in {closed.code}: its ranking with the budget line (committee),\n"
+            "its reviews, assignment and a conflict to decide (manager), My reviews (reviewer)."
+        )
+        self.stdout.write(
+            "The call manager and the superuser are asked to set up two-factor authentication "
+            "(an authenticator app) before they can manage calls."
+        )
+        self.stdout.write(f"Open {settings.SITE_URL}/ and sign in.")

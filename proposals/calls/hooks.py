@@ -1,0 +1,36 @@
+"""What apps above ``proposals`` tell a call, registered once at start-up.
+
+``proposals`` may not import ``allocations`` (the apps are in layers, checked by
+``lint-imports``), yet whether someone may start a proposal depends on their allocations
+(PRODUCT §8: a PI with an overdue final report may not). ``allocations`` registers that check
+here in ``AllocationsConfig.ready``; the call page and ``proposal_start`` ask
+``start_refusal``. Every registration is listed in an ``apps.py``, and
+``tests/proposals/test_hooks.py`` checks that each hook is registered.
+"""
+
+from collections.abc import Callable
+from datetime import datetime
+
+from accounts.models import User
+from proposals.calls.models import Call
+
+# A check returns why ``user`` may not start a proposal in ``call`` at ``now``, or None.
+StartCheck = Callable[[User, Call, datetime], str | None]
+
+start_checks: list[StartCheck] = []
+
+
+def start_check_register(check: StartCheck) -> None:
+    if check not in start_checks:
+        start_checks.append(check)
+
+
+def start_refusal(user: User, call: Call, now: datetime) -> str | None:
+    """The first reason a registered check gives for refusing ``user`` a new proposal."""
+    if not user.is_authenticated:
+        return None
+    for check in start_checks:
+        reason = check(user, call, now)
+        if reason:
+            return reason
+    return None

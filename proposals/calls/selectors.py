@@ -1,0 +1,106 @@
+"""Reads about calls, shaped so that list pages use a constant number of queries."""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count, Prefetch, Q, QuerySet
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+
+from accounts.models import User
+from proposals.calls.enums import CallRoleKind
+from proposals.calls.models import Call, CallResource, CallRole
+from proposals.calls.rules import can_manage_call
+
+
+def _with_resources(calls: QuerySet[Call]) -> QuerySet[Call]:
+    return calls.prefetch_related(
+        Prefetch("call_resources", queryset=CallResource.objects.select_related("resource"))
+    )
+
+
+@dataclass(frozen=True)
+class PublicCalls:
+    current: list[Call]
+    past: list[Call]
+
+
+def public_calls(*, now: datetime | None = None) -> PublicCalls:
+    """Open and upcoming calls (soonest deadline first) and past ones (latest first).
+
+    Archived calls are in neither list. Four queries whatever the number of calls.
+    """
+    now = now or timezone.now()
+    current = _with_resources(Call.objects.publicly_listed(now).order_by("closes_at", "code"))
+    past = Call.objects.past(now).order_by("-closes_at", "code")
+    return PublicCalls(current=list(current), past=list(past))
+
+
+def get_public_call(*, pk: int) -> Call:
+    """Any call by its id, archived ones included (their pages stay readable); else 404."""
+    queryset = _with_resources(Call.objects.all()).prefetch_related("criteria")
+    return get_object_or_404(queryset, pk=pk)
+
+
+def manager_calls() -> QuerySet[Call]:
+    """Every call with its number of resources, committee members and reviewers."""
+    return Call.objects.annotate(
+        resource_count=Count("call_resources", distinct=True),
+        committee_count=Count("roles", filter=Q(roles__role=CallRoleKind.COMMITTEE), distinct=True),
+        reviewer_count=Count("roles", filter=Q(roles__role=CallRoleKind.REVIEWER), distinct=True),
+    ).order_by("-opens_at", "code")
+
+
+def get_call_for_manager(*, user: User, pk: int) -> Call:
+    """The call if ``user`` may manage it: 404 when there is no such call, 403 when not theirs."""
+    call = get_object_or_404(Call, pk=pk)
+    if not can_manage_call(user, call):
+        raise PermissionDenied
+    return call
+
+
+def get_call_for_editing(*, user: User, pk: int) -> Call:
+    """As ``get_call_for_manager``, with the budgets and criteria the edit page shows."""
+    call = get_object_or_404(
+        _with_resources(Call.objects.all()).prefetch_related("criteria"), pk=pk
+    )
+    if not can_manage_call(user, call):
+        raise PermissionDenied
+    return call
+
+
+def get_call_role_for_manager(*, user: User, call: Call, pk: int) -> CallRole:
+    """A role of ``call`` (404 if it belongs to another call or is gone)."""
+    if not can_manage_call(user, call):
+        raise PermissionDenied
+    return get_object_or_404(CallRole, call=call, pk=pk)
+
+
+@dataclass(frozen=True)
+class CallPeople:
+    committee: list[CallRole]
+    reviewers: list[CallRole]
+
+
+def call_people(*, call: Call) -> CallPeople:
+    """The committee and the reviewer pool of a call, with their accounts. One query."""
+    roles = list(call.roles.select_related("user").order_by("role", "email"))
+    return CallPeople(
+        committee=[role for role in roles if role.role == CallRoleKind.COMMITTEE],
+        reviewers=[role for role in roles if role.role == CallRoleKind.REVIEWER],
+    )
+
+
+def committee_calls(*, user: User) -> list[Call]:
+    """The calls whose committee ``user`` sits on, latest deadline first, archived ones left
+    out: their way to each call's ranking. One query."""
+    if not user.is_authenticated:
+        return []
+    return list(
+        Call.objects.filter(
+            roles__user=user, roles__role=CallRoleKind.COMMITTEE, archived_at__isnull=True
+        )
+        .distinct()
+        .order_by("-closes_at", "code")
+    )

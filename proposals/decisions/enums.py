@@ -1,0 +1,22 @@
+"""The committee's decisions and the PI's answer to an award (PRODUCT §6)."""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class DecisionOutcome(models.TextChoices):
+    """The committee's decision on a proposal (PRODUCT §6)."""
+
+    AWARDED = "awarded", _("Awarded")
+    PARTIALLY_AWARDED = "partially_awarded", _("Partially awarded")
+    WAITLISTED = "waitlisted", _("Waitlisted")
+    REJECTED = "rejected", _("Rejected")
+
+
+AWARDING = frozenset({DecisionOutcome.AWARDED, DecisionOutcome.PARTIALLY_AWARDED})
+
+
+class AwardResponse(models.TextChoices):
+    PENDING = "pending", _("Waiting for the PI's answer")
+    ACCEPTED = "accepted", _("Accepted")
+    DECLINED = "declined", _("Declined")

@@ -1,0 +1,192 @@
+"""Decisions (PRODUCT §6): the call managers decide on the ranking within the budget, the
+committee reads along, and the applicants see the decision once it is published.
+
+Views fetch-and-check (``get_call_for_decisions``: 404 / 403; ``get_proposal_for_user``: 404),
+call one service or selector and render. Publishing, the PI's answer and the waitlist create
+allocations, so their views are in ``allocations.views.publishing``.
+"""
+
+from collections.abc import Callable
+from functools import wraps
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
+
+from accounts.decorators import manager_required
+from accounts.rules import is_call_manager
+from proposals.calls.models import Call
+from proposals.calls.rules import can_manage_call
+from proposals.decisions import selectors, services
+from proposals.decisions.forms import DecisionsForm, PromoteForm, shown_from_post
+from proposals.submission.selectors.proposals import get_proposal_for_user
+from proposals.submission.views.common import proposal_page_context
+
+
+def decisions_reader(view: Callable) -> Callable:
+    """Signed in; call managers pass ``manager_required`` (two-factor authentication on),
+    everyone else goes on to the view, whose fetch-and-check lets the committee read."""
+    guarded = manager_required(view)
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        if is_call_manager(request.user):
+            return guarded(request, *args, **kwargs)
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def _page(request: HttpRequest) -> int:
+    """The page asked for (query string or form); anything that is not a number is page 1."""
+    value = request.POST.get("page") or request.GET.get("page") or "1"
+    return int(value) if value.isdigit() else 1
+
+
+def decisions_url(call: Call, page: int = 1, anchor: str = "") -> str:
+    url = reverse("manage_decisions", args=[call.pk])
+    if page > 1:
+        url += f"?page={page}"
+    return url + (f"#{anchor}" if anchor else "")
+
+
+def render_decisions(
+    request: HttpRequest,
+    call: Call,
+    *,
+    sheet: selectors.DecisionSheet | None = None,
+    form: DecisionsForm | None = None,
+    errors: list[str] | None = None,
+    suggested: bool = False,
+    confirm_publish: bool = False,
+    promote_forms: dict[int, PromoteForm] | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    """The decisions page of ``call``: editable for its managers until the decisions are
+    published, read-only otherwise; after publication, the declined awards and the waitlist.
+    Also drawn by ``allocations.views.publishing`` (the confirm step, a refused promotion)."""
+    user = request.user
+    sheet = sheet or selectors.decision_sheet(call=call, user=user, page=_page(request))
+    can_manage = can_manage_call(user, call)
+    can_edit = can_manage and not sheet.published
+    if can_edit and form is None:
+        form = DecisionsForm(rows=sheet.rows, offers=sheet.offers)
+    if can_manage and sheet.published:
+        promote_forms = promote_forms or {}
+        for row in sheet.waitlist:
+            promote_forms.setdefault(
+                row.proposal_id, PromoteForm(row=row, remaining=sheet.remaining)
+            )
+    waitlist = [(row, (promote_forms or {}).get(row.proposal_id)) for row in sheet.waitlist]
+    return render(
+        request,
+        "proposals/manage/decisions.html",
+        {
+            "call": call,
+            "sheet": sheet,
+            "form": form if can_edit else None,
+            "lines": (
+                [(fields.row, fields) for fields in form.row_fields()]
+                if can_edit
+                else [(row, None) for row in sheet.rows]
+            ),
+            "can_manage": can_manage,
+            "can_edit": can_edit,
+            "errors": errors or [],
+            "suggested": suggested,
+            "confirm_publish": confirm_publish and can_manage and not sheet.published,
+            "waitlist": waitlist,
+            # reference, proposal, score, decision, one per resource, message
+            "columns": 4 + len(sheet.offers) + 1,
+        },
+        status=status,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@decisions_reader
+def manage_decisions(request: HttpRequest, pk: int) -> HttpResponse:
+    """The decisions of a call: managers save one page of rows at a time; the committee
+    reads. A refused save comes back with every typed value and the reason at the top."""
+    call = selectors.get_call_for_decisions(user=request.user, pk=pk)
+    if request.method == "GET":
+        return render_decisions(request, call)
+    if not can_manage_call(request.user, call):
+        raise PermissionDenied(_("Only call managers change decisions; the committee reads them."))
+    page = _page(request)
+    if call.decisions_published_at is not None:
+        messages.error(request, _("The decisions are published; they can no longer be changed."))
+        return redirect(decisions_url(call, page))
+    sheet = selectors.decision_sheet(
+        call=call, user=request.user, page=page, shown=shown_from_post(request.POST)
+    )
+    form = DecisionsForm(request.POST, rows=sheet.rows, offers=sheet.offers)
+    errors: list[str] = []
+    if form.is_valid():
+        rows = form.decisions(
+            proposals=selectors.proposals_by_id(call=call, ids=[r.proposal_id for r in sheet.rows])
+        )
+        try:
+            written = services.decisions_save(call=call, by=request.user, rows=rows)
+        except ValidationError as error:
+            errors = error.messages
+        else:
+            messages.success(
+                request,
+                ngettext("%(count)d decision saved.", "%(count)d decisions saved.", len(written))
+                % {"count": len(written)},
+            )
+            return redirect(decisions_url(call, sheet.page))
+    return render_decisions(request, call, sheet=sheet, form=form, errors=errors)
+
+
+@require_POST
+@manager_required
+def decisions_suggest(request: HttpRequest, pk: int) -> HttpResponse:
+    """The decisions form filled with the suggested awards (``decisions_suggest``); nothing
+    is saved until the manager presses Save."""
+    call = selectors.get_call_for_decisions(user=request.user, pk=pk)
+    if call.decisions_published_at is not None:
+        messages.error(request, _("The decisions are published; they can no longer change."))
+        return redirect(decisions_url(call))
+    suggestion = services.decisions_suggest(call=call, by=request.user)
+    shown = {
+        data.proposal.pk: selectors.ShownDecision(outcome=data.outcome, amounts=data.amounts)
+        for data in suggestion
+    }
+    sheet = selectors.decision_sheet(call=call, user=request.user, page=_page(request), shown=shown)
+    form = DecisionsForm(rows=sheet.rows, offers=sheet.offers)
+    return render_decisions(request, call, sheet=sheet, form=form, suggested=True)
+
+
+@require_safe
+@login_required
+def decision_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """The decision on a proposal: its team sees it once published (and is told it is not
+    yet before); managers and the committee see it as saved. The PI answers an award here."""
+    proposal = get_proposal_for_user(user=request.user, pk=pk)
+    if not selectors.can_read_decision(request.user, proposal):
+        raise PermissionDenied(_("Only the proposal's team and the committee see its decision."))
+    context = proposal_page_context(request, proposal, section="decision")
+    shown = selectors.proposal_decision(proposal=proposal, user=request.user)
+    decision = shown.decision
+    context.update(
+        shown=shown,
+        decision=decision,
+        can_respond=(
+            shown.is_award
+            and shown.published
+            and context["is_pi"]
+            and decision.response == "pending"
+        ),
+    )
+    return render(request, "proposals/decision.html", context)

@@ -1,0 +1,51 @@
+"""States and choices of peer review (PRODUCT §5): assignments, reviews, conflicts."""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class ReviewKind(models.TextChoices):
+    SCIENTIFIC = "scientific", _("Scientific review")
+    TECHNICAL = "technical", _("Technical review")
+
+
+class ReviewState(models.TextChoices):
+    """An assignment and its review in one row (PRODUCT §5.1, §5.2)."""
+
+    INVITED = "invited", _("Invited")
+    ACCEPTED = "accepted", _("Accepted")
+    DECLINED = "declined", _("Declined")
+    SUBMITTED = "submitted", _("Submitted")
+    REMOVED = "removed", _("Removed by a manager")
+
+
+ACTIVE_REVIEW_STATES = frozenset({ReviewState.INVITED, ReviewState.ACCEPTED, ReviewState.SUBMITTED})
+
+
+class Recommendation(models.TextChoices):
+    FUND = "fund", _("Fund")
+    FUND_REDUCED = "fund_reduced", _("Fund with a reduced amount")
+    DO_NOT_FUND = "do_not_fund", _("Do not fund")
+
+
+class TechnicalVerdict(models.TextChoices):
+    FEASIBLE = "feasible", _("Feasible")
+    FEASIBLE_WITH_CHANGES = "feasible_with_changes", _("Feasible with changes")
+    NOT_FEASIBLE = "not_feasible", _("Not feasible")
+
+
+class ConflictReason(models.TextChoices):
+    TEAM = "team", _("On the proposal's team")
+    AFFILIATION = "affiliation", _("Same affiliation as the PI or a team member")
+    EXCLUDED = "excluded", _("The applicant asked to exclude them")
+    DECLARED = "declared", _("Declared by the reviewer")
+
+
+class ConflictStatus(models.TextChoices):
+    DETECTED = "detected", _("Detected, to be checked")
+    CONFIRMED = "confirmed", _("Confirmed")
+    DISMISSED = "dismissed", _("Dismissed")
+    DECLARED = "declared", _("Declared by the reviewer")
+
+
+BLOCKING_CONFLICTS = frozenset({ConflictStatus.CONFIRMED, ConflictStatus.DECLARED})

@@ -1,0 +1,147 @@
+"""Reads of conflicts of interest (PRODUCT §5.1). Every function runs a constant number of
+queries, whatever the size of the call."""
+
+from collections import defaultdict
+from dataclasses import dataclass
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count, Exists, F, OuterRef
+from django.http import Http404
+from django.shortcuts import get_object_or_404
+
+from accounts.models import User
+from proposals.calls.models import Call
+from proposals.calls.rules import can_manage_call
+from proposals.review.enums import ACTIVE_REVIEW_STATES, ConflictStatus, ReviewState
+from proposals.review.models import Conflict, Review
+
+
+def blocked_pairs(*, call: Call) -> set[tuple[int, int]]:
+    """The (proposal_id, reviewer_id) pairs of ``call`` that must not be suggested.
+
+    Any conflict except a dismissed one blocks the pair: confirmed and declared ones block it
+    for good (the database refuses an active review), and a detected one not yet decided is
+    treated as blocked for the suggestion, which is the safer side. One query.
+    """
+    return set(
+        Conflict.objects.filter(proposal__call=call)
+        .exclude(status=ConflictStatus.DISMISSED)
+        .values_list("proposal_id", "reviewer_id")
+        .distinct()
+    )
+
+
+def conflicts_for_pairs(call: Call) -> dict[tuple[int, int], set[str]]:
+    """Every conflict status of each (proposal_id, reviewer_id) pair of ``call``. One query.
+
+    A pair has one status per reason (one row per reason), hence a set.
+    """
+    pairs: dict[tuple[int, int], set[str]] = defaultdict(set)
+    rows = Conflict.objects.filter(proposal__call=call).values_list(
+        "proposal_id", "reviewer_id", "status"
+    )
+    for proposal_id, reviewer_id, status in rows:
+        pairs[(proposal_id, reviewer_id)].add(status)
+    return dict(pairs)
+
+
+# The order of the managers' page: what is still to decide first.
+STATUS_ORDER = (
+    ConflictStatus.DETECTED,
+    ConflictStatus.DECLARED,
+    ConflictStatus.CONFIRMED,
+    ConflictStatus.DISMISSED,
+)
+
+
+@dataclass(frozen=True)
+class ConflictGroup:
+    status: ConflictStatus
+    conflicts: list[Conflict]
+
+
+@dataclass(frozen=True)
+class CallConflicts:
+    """The conflicts of a call for its managers, grouped by status in ``STATUS_ORDER``.
+
+    ``groups`` holds only the statuses listed (all, or the one filtered on) that have rows;
+    ``counts`` has every status of the whole call, whatever the filter.
+    """
+
+    groups: list[ConflictGroup]
+    counts: dict[str, int]
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+
+def call_conflicts(*, call: Call, status: str = "") -> CallConflicts:
+    """The conflicts of ``call`` with their proposals and reviewers, by proposal reference then
+    reviewer; only those of ``status`` when it is a ``ConflictStatus`` (anything else: all).
+
+    Each conflict carries ``has_active_review``: whether the pair has an invited, accepted or
+    submitted review, which confirming would remove. Two queries whatever the number of rows.
+    """
+    active = Review.objects.filter(
+        proposal=OuterRef("proposal"),
+        reviewer=OuterRef("reviewer"),
+        state__in=ACTIVE_REVIEW_STATES,
+    )
+    conflicts = (
+        Conflict.objects.filter(proposal__call=call)
+        .select_related("proposal", "reviewer", "decided_by")
+        .annotate(has_active_review=Exists(active))
+        .order_by(
+            F("proposal__reference_number").asc(nulls_last=True),
+            "proposal_id",
+            "reviewer__full_name",
+            "reviewer_id",
+            "reason",
+        )
+    )
+    if status in ConflictStatus.values:
+        conflicts = conflicts.filter(status=status)
+    by_status: dict[str, list[Conflict]] = defaultdict(list)
+    for conflict in conflicts:
+        by_status[conflict.status].append(conflict)
+    counts = dict.fromkeys(ConflictStatus.values, 0)
+    for row in (
+        Conflict.objects.filter(proposal__call=call)
+        .values("status")
+        .annotate(n=Count("pk"))
+        .order_by()
+    ):
+        counts[row["status"]] = row["n"]
+    groups = [ConflictGroup(s, by_status[s]) for s in STATUS_ORDER if by_status[s]]
+    return CallConflicts(groups=groups, counts=counts)
+
+
+def get_conflict_for_manager(*, user: User, pk: int) -> Conflict:
+    """The conflict with its proposal and call: 404 when there is none, 403 when ``user``
+    may not manage its call."""
+    conflict = get_object_or_404(
+        Conflict.objects.select_related("proposal__call", "reviewer"), pk=pk
+    )
+    if not can_manage_call(user, conflict.proposal.call):
+        raise PermissionDenied
+    return conflict
+
+
+def get_review_for_declaring(*, user: User, pk: int) -> Review:
+    """``user``'s review of the proposal ``pk`` that no manager removed (invited, accepted,
+    declined or submitted; the scientific one first), with its proposal and call. 404 for
+    anyone else: they may not know the proposal exists, or have nothing to declare
+    (PRODUCT §1.1)."""
+    review = None
+    if user.is_authenticated:
+        review = (
+            Review.objects.select_related("proposal__call")
+            .filter(proposal_id=pk, reviewer=user)
+            .exclude(state=ReviewState.REMOVED)
+            .order_by("kind", "pk")
+            .first()
+        )
+    if review is None:
+        raise Http404("No such proposal.")
+    return review

@@ -1,0 +1,632 @@
+"""Reviewer assignment (PRODUCT §5.1): the optimal suggestion, applying it, manual changes.
+
+``assignment_suggest`` only reads: it returns what the solver proposes for the whole call.
+Nothing changes until a manager confirms it through ``assignment_apply``, which checks every
+pair again under a lock, because the call may have moved on since the suggestion was shown.
+``review_assign`` and ``review_remove`` are a manager's changes by hand.
+
+A declined or overdue assignment is refilled by suggesting again: only active reviews (invited,
+accepted, submitted) are kept as fixed, and a reviewer who declined a proposal, or whom a
+manager removed from it, is never suggested for it again. An overdue review stays until a
+manager removes it, which frees its place for the next suggestion.
+
+The services that create reviews lock the call row: assignments of one call are made one at a
+time, so two managers cannot push a reviewer past their load together. The database triggers of
+migration 0005 remain the last line against a review of a pair in conflict.
+"""
+
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import dateformat
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from accounts.models import User
+from notifications.services import Outgoing, outbox_queue_many
+from proposals.calls.enums import CallRoleKind
+from proposals.calls.models import Call, CallRole
+from proposals.review import solver
+from proposals.review.enums import (
+    ACTIVE_REVIEW_STATES,
+    BLOCKING_CONFLICTS,
+    ConflictStatus,
+    ReviewKind,
+    ReviewState,
+)
+from proposals.review.models import Conflict, Review
+from proposals.review.selectors.assignment import (
+    DEFAULT_MAX_LOAD,
+    OUTSTANDING,
+    REVIEWABLE,
+    AssignmentInputs,
+    assignment_inputs,
+    reviewer_load,
+)
+from proposals.submission.models import Proposal
+from proposals.submission.services.lifecycle import call_local
+
+
+@dataclass(frozen=True)
+class SuggestedReview:
+    """One pair of the suggestion, with how well the reviewer matches the proposal."""
+
+    proposal: Proposal
+    reviewer: User
+    field_match: bool
+    keyword_overlap: float
+
+    @property
+    def keyword_percent(self) -> int:
+        return round(self.keyword_overlap * 100)
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A proposal the suggestion leaves short, and why.
+
+    ``conflicts``: reviewers of the pool excluded by a conflict of interest; ``declined``:
+    reviewers of the pool who declined it or were removed from it (and are not in conflict);
+    ``already``: its active scientific reviews, kept.
+    """
+
+    proposal: Proposal
+    shortfall: solver.Shortfall
+    conflicts: int
+    declined: int
+    already: int
+
+    @property
+    def message(self) -> str:
+        s = self.shortfall
+        label = f"{self.proposal.reference} {self.proposal.acronym}".strip()
+        if self.already:
+            head = ngettext(
+                "%(proposal)s needs %(count)d more reviewer",
+                "%(proposal)s needs %(count)d more reviewers",
+                s.needed,
+            )
+        else:
+            head = ngettext(
+                "%(proposal)s needs %(count)d reviewer",
+                "%(proposal)s needs %(count)d reviewers",
+                s.needed,
+            )
+        head %= {"proposal": label, "count": s.needed}
+        if s.reason == solver.ShortReason.NOT_ENOUGH_ELIGIBLE:
+            body = (
+                ngettext(
+                    "only %(count)d reviewer of the pool is eligible",
+                    "only %(count)d reviewers of the pool are eligible",
+                    s.eligible,
+                )
+                if s.eligible
+                else _("no reviewer of the pool is eligible")
+            ) % {"count": s.eligible}
+        elif s.reason == solver.ShortReason.NOT_ENOUGH_CAPACITY:
+            body = (
+                ngettext(
+                    "only %(count)d eligible reviewer has capacity left",
+                    "only %(count)d eligible reviewers have capacity left",
+                    s.with_capacity,
+                )
+                if s.with_capacity
+                else _("no eligible reviewer has capacity left")
+            ) % {"count": s.with_capacity}
+        else:
+            body = ngettext(
+                "%(count)d eligible reviewer has capacity left, but other proposals need it "
+                "too: the pool cannot staff every proposal",
+                "%(count)d eligible reviewers have capacity left, but other proposals need it "
+                "too: the pool cannot staff every proposal",
+                s.with_capacity,
+            ) % {"count": s.with_capacity}
+        reasons = []
+        if self.conflicts:
+            reasons.append(
+                ngettext(
+                    "%(count)d excluded by conflicts",
+                    "%(count)d excluded by conflicts",
+                    self.conflicts,
+                )
+                % {"count": self.conflicts}
+            )
+        if self.declined:
+            reasons.append(
+                ngettext(
+                    "%(count)d declined or removed earlier",
+                    "%(count)d declined or removed earlier",
+                    self.declined,
+                )
+                % {"count": self.declined}
+            )
+        tail = f" ({', '.join(reasons)})" if reasons else ""
+        return _("%(head)s; %(body)s%(tail)s.") % {"head": head, "body": body, "tail": tail}
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    """The suggested reviews of a whole call, the proposals left short, and figures.
+
+    ``still_needed``: scientific reviewers missing before the suggestion, over the call.
+    """
+
+    call: Call
+    pairs: list[SuggestedReview]
+    problems: list[Problem]
+    proposals: int
+    still_needed: int
+
+    @property
+    def unmet(self) -> int:
+        """Reviewers still missing after the suggestion."""
+        return sum(problem.shortfall.missing for problem in self.problems)
+
+    @property
+    def field_match_share(self) -> float | None:
+        """The share of suggested pairs whose reviewer works in the proposal's field."""
+        if not self.pairs:
+            return None
+        return sum(pair.field_match for pair in self.pairs) / len(self.pairs)
+
+    @property
+    def field_match_percent(self) -> int | None:
+        share = self.field_match_share
+        return None if share is None else round(share * 100)
+
+    @property
+    def mean_keyword_percent(self) -> int | None:
+        """The mean keyword overlap (Jaccard) of the suggested pairs, in percent."""
+        if not self.pairs:
+            return None
+        return round(100 * sum(p.keyword_overlap for p in self.pairs) / len(self.pairs))
+
+    def by_proposal(self) -> list[tuple[Proposal, list[SuggestedReview]]]:
+        """The suggested pairs grouped by proposal, in reference order."""
+        groups: dict[int, tuple[Proposal, list[SuggestedReview]]] = {}
+        for pair in self.pairs:
+            groups.setdefault(pair.proposal.pk, (pair.proposal, []))[1].append(pair)
+        return list(groups.values())
+
+    def signed_pairs(self) -> list[tuple[int, int]]:
+        """(proposal_id, reviewer_id) of every suggested pair, what ``assignment_apply`` takes."""
+        return [(pair.proposal.pk, pair.reviewer.pk) for pair in self.pairs]
+
+
+def solver_inputs(
+    *, call: Call, inputs: AssignmentInputs
+) -> tuple[list[solver.ProposalNeed], list[solver.ReviewerOffer]]:
+    """The solver's view of the call: proposals with their need, reviewers with capacity."""
+    proposals = [
+        solver.ProposalNeed(
+            id=p.pk, field=p.field, keywords=p.keywords or [], needed=call.reviewers_per_proposal
+        )
+        for p in inputs.proposals
+    ]
+    reviewers = [
+        solver.ReviewerOffer(
+            id=m.user.pk,
+            expertise=m.user.expertise or [],
+            keywords=m.user.keywords or [],
+            capacity=m.capacity,
+        )
+        for m in inputs.pool
+    ]
+    return proposals, reviewers
+
+
+def assignment_suggest(*, call: Call) -> Suggestion:
+    """The optimal scientific reviewers for every submitted or under-review proposal of
+    ``call`` that still needs some (PRODUCT §5.1), with the proposals left short and why.
+
+    Active reviews stay (they count toward each proposal's need and each reviewer's load);
+    pairs in conflict (``blocked_pairs``) and pairs declined or removed earlier are never
+    suggested. No side effects: nothing is written until ``assignment_apply``.
+    """
+    inputs = assignment_inputs(call=call)
+    proposals, reviewers = solver_inputs(call=call, inputs=inputs)
+    solution = solver.solve(proposals, reviewers, blocked=inputs.blocked, fixed=inputs.fixed)
+
+    proposal_by_id = {p.pk: p for p in inputs.proposals}
+    reviewer_by_id = {m.user.pk: m.user for m in inputs.pool}
+    pairs = [
+        SuggestedReview(
+            proposal=proposal_by_id[pair.proposal_id],
+            reviewer=reviewer_by_id[pair.reviewer_id],
+            field_match=pair.field_match,
+            keyword_overlap=pair.keyword_overlap,
+        )
+        for pair in solution.pairs
+    ]
+    fixed_per_proposal = Counter(pair[0] for pair in inputs.fixed)
+    still_needed = sum(
+        max(call.reviewers_per_proposal - fixed_per_proposal[p.pk], 0) for p in inputs.proposals
+    )
+    return Suggestion(
+        call=call,
+        pairs=pairs,
+        problems=_problems(solution.shortfalls, inputs, proposal_by_id, fixed_per_proposal),
+        proposals=len(inputs.proposals),
+        still_needed=still_needed,
+    )
+
+
+def _problems(
+    shortfalls: Iterable[solver.Shortfall],
+    inputs: AssignmentInputs,
+    proposal_by_id: dict[int, Proposal],
+    fixed_per_proposal: Counter[int],
+) -> list[Problem]:
+    shortfalls = list(shortfalls)
+    if not shortfalls:
+        return []
+    short = {s.proposal_id for s in shortfalls}
+    pool = {m.user.pk for m in inputs.pool}
+    conflicts: Counter[int] = Counter()
+    declined: Counter[int] = Counter()
+    for proposal_id, reviewer_id in inputs.conflicts:
+        if proposal_id in short and reviewer_id in pool:
+            conflicts[proposal_id] += 1
+    for proposal_id, reviewer_id in inputs.ended - inputs.conflicts:
+        if proposal_id in short and reviewer_id in pool:
+            declined[proposal_id] += 1
+    return [
+        Problem(
+            proposal=proposal_by_id[s.proposal_id],
+            shortfall=s,
+            conflicts=conflicts[s.proposal_id],
+            declined=declined[s.proposal_id],
+            already=fixed_per_proposal[s.proposal_id],
+        )
+        for s in shortfalls
+    ]
+
+
+# --- Writes -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SkippedPair:
+    """A pair of the confirmed suggestion that was no longer valid when it was applied."""
+
+    proposal_id: int
+    reviewer_id: int
+    label: str
+    reason: str
+
+    @property
+    def message(self) -> str:
+        return f"{self.label}: {self.reason}"
+
+
+@dataclass(frozen=True)
+class AppliedSuggestion:
+    invited: list[Review]
+    skipped: list[SkippedPair]
+
+
+def _lock_call(call: Call) -> Call:
+    return Call.objects.select_for_update().get(pk=call.pk)
+
+
+def due_date_local(review: Review, call: Call) -> str:
+    """The due date as the call's time zone reads it: "28 Feb 2027"."""
+    return dateformat.format(review.due_at.astimezone(call.tz), "j M Y")
+
+
+def _invitation(review: Review, proposal: Proposal, call: Call) -> Outgoing:
+    reviewer = review.reviewer
+    return Outgoing(
+        kind="review-assigned",
+        event=f"review-assigned:{review.pk}",
+        recipient=reviewer.email,
+        user=reviewer,
+        context={
+            "review": review,
+            "proposal": proposal,
+            "call": call,
+            "reviewer": reviewer,
+            "due_date": due_date_local(review, call),
+            "due_local": call_local(review.due_at, call),
+        },
+    )
+
+
+def _conflict_error() -> ValidationError:
+    return ValidationError(
+        _(
+            "A conflict of interest was recorded for one of these pairs in the meantime; "
+            "nothing was assigned. Please ask for a new suggestion."
+        ),
+        code="conflict",
+    )
+
+
+def assignment_apply(
+    *, call: Call, pairs: Sequence[tuple[int, int]], by: User
+) -> AppliedSuggestion:
+    """Invite the reviewers of a confirmed suggestion: (proposal_id, reviewer_id) pairs.
+
+    Under a lock of the call row, each pair is checked again in order and skipped, with the
+    reason, when it is no longer valid: the proposal is no longer submitted or under review
+    (or not of this call), the reviewer left the pool, a conflict of interest blocks the pair,
+    the pair already has a review (active, declined or removed), the proposal already has its
+    reviewers, or the reviewer has no load left.
+
+    Side effects: one Review per valid pair (scientific, invited, due at the call's
+    ``review_due_at``, assigned by ``by``); an email (``review-assigned``) to each invited
+    reviewer, once per review. Raises ValidationError, assigning nothing, if the database
+    refuses a pair for a conflict recorded in the meantime.
+    """
+    with transaction.atomic():
+        call = _lock_call(call)
+        inputs = assignment_inputs(call=call)
+        proposals = {p.pk: p for p in inputs.proposals}
+        pool = {m.user.pk: m for m in inputs.pool}
+        loads = Counter({m.user.pk: m.load for m in inputs.pool})
+        staffed = Counter(pair[0] for pair in inputs.fixed)
+        taken = inputs.existing
+        reviews: list[Review] = []
+        stale: list[tuple[int, int, str]] = []
+
+        for proposal_id, reviewer_id in pairs:
+            proposal, member = proposals.get(proposal_id), pool.get(reviewer_id)
+            reason = _stale_reason(
+                proposal=proposal,
+                member=member,
+                pair=(proposal_id, reviewer_id),
+                inputs=inputs,
+                taken=taken,
+                staffed=staffed[proposal_id],
+                load=loads[reviewer_id],
+                need=call.reviewers_per_proposal,
+            )
+            if reason:
+                stale.append((proposal_id, reviewer_id, reason))
+                continue
+            taken.add((proposal_id, reviewer_id))
+            staffed[proposal_id] += 1
+            loads[reviewer_id] += 1
+            reviews.append(
+                Review(
+                    proposal=proposal,
+                    reviewer=member.user,
+                    kind=ReviewKind.SCIENTIFIC,
+                    state=ReviewState.INVITED,
+                    due_at=call.review_due_at,
+                    assigned_by=by,
+                )
+            )
+        try:
+            with transaction.atomic():
+                Review.objects.bulk_create(reviews)
+        except IntegrityError as exc:
+            raise _conflict_error() from exc
+        outbox_queue_many(_invitation(review, review.proposal, call) for review in reviews)
+    return AppliedSuggestion(invited=reviews, skipped=_label(stale, call))
+
+
+def _label(stale: list[tuple[int, int, str]], call: Call) -> list[SkippedPair]:
+    """Name the proposals and reviewers of skipped pairs. Two queries at most."""
+    if not stale:
+        return []
+    references = dict(
+        Proposal.objects.filter(call=call, pk__in={row[0] for row in stale}).values_list(
+            "pk", "reference"
+        )
+    )
+    people = {u.pk: u for u in User.objects.filter(pk__in={row[1] for row in stale})}
+    return [
+        SkippedPair(
+            proposal_id,
+            reviewer_id,
+            " × ".join(
+                [
+                    references.get(proposal_id) or _("proposal #%(id)s") % {"id": proposal_id},
+                    people[reviewer_id].display_name
+                    if reviewer_id in people
+                    else _("reviewer #%(id)s") % {"id": reviewer_id},
+                ]
+            ),
+            reason,
+        )
+        for proposal_id, reviewer_id, reason in stale
+    ]
+
+
+def _stale_reason(
+    *,
+    proposal: Proposal | None,
+    member,
+    pair: tuple[int, int],
+    inputs: AssignmentInputs,
+    taken: set[tuple[int, int]],
+    staffed: int,
+    load: int,
+    need: int,
+) -> str:
+    """Why a pair of a suggestion can no longer be applied; "" when it still can."""
+    if proposal is None:
+        return _("the proposal is no longer waiting for reviewers")
+    if member is None:
+        return _("the reviewer is no longer in the call's reviewer pool")
+    if pair in inputs.conflicts:
+        return _("a conflict of interest blocks this pair")
+    if pair in inputs.ended:
+        return _("the reviewer declined this proposal or was removed from it")
+    if pair in taken:
+        return _("the reviewer is already assigned to this proposal")
+    if staffed >= need:
+        return _("the proposal already has its reviewers")
+    if load >= member.capacity:
+        return _("the reviewer has no load left")
+    return ""
+
+
+def _conflict_refusal(proposal: Proposal, reviewer: User) -> ValidationError | None:
+    statuses = set(
+        Conflict.objects.filter(proposal=proposal, reviewer=reviewer)
+        .exclude(status=ConflictStatus.DISMISSED)
+        .values_list("status", flat=True)
+    )
+    if not statuses:
+        return None
+    values = {"reviewer": reviewer.display_name, "proposal": proposal.reference}
+    if statuses & BLOCKING_CONFLICTS:
+        message = _(
+            "%(reviewer)s has a conflict of interest with %(proposal)s and cannot review it."
+        )
+    else:
+        message = _(
+            "%(reviewer)s may have a conflict of interest with %(proposal)s: confirm or dismiss "
+            "the detected conflict first."
+        )
+    return ValidationError(message % values, code="conflict")
+
+
+def _existing_refusal(review: Review, reviewer: User, call: Call) -> ValidationError:
+    values = {"reviewer": reviewer.display_name, "proposal": review.proposal.reference}
+    if review.state in ACTIVE_REVIEW_STATES:
+        message = _("%(reviewer)s is already assigned to %(proposal)s (%(state)s).")
+        values["state"] = review.get_state_display().lower()
+    elif review.state == ReviewState.DECLINED:
+        message = _("%(reviewer)s declined to review %(proposal)s on %(date)s.")
+        values["date"] = call_local(review.responded_at or review.assigned_at, call)
+    else:
+        message = _("%(reviewer)s was removed from %(proposal)s and cannot be assigned again.")
+    return ValidationError(message % values, code="exists")
+
+
+def review_assign(
+    *,
+    proposal: Proposal,
+    reviewer: User,
+    kind: str,
+    by: User,
+    due_at: datetime | None = None,
+) -> Review:
+    """A manager assigns ``reviewer`` to ``proposal`` by hand.
+
+    Refused (ValidationError, with a message saying why) when the proposal is not submitted or
+    under review; the reviewer is not in the call's pool for ``kind`` (reviewer pool for a
+    scientific review, technical reviewers for a technical one); a conflict of interest that is
+    not dismissed stands between them (confirmed or declared: for good; detected: until a
+    manager decides it); the pair already has a review of this kind, in any state; or, for a
+    scientific review, the reviewer has no load left. A manager may give a proposal more
+    scientific reviewers than the call's ``reviewers_per_proposal``; the load is a promise to
+    the reviewer and is kept. The database triggers refuse a pair in conflict as a last line.
+
+    Side effects: one Review (invited, due at ``due_at`` or the call's ``review_due_at``,
+    assigned by ``by``); an email (``review-assigned``) to the reviewer.
+    """
+    if kind not in ReviewKind.values:
+        raise ValidationError(_("Choose a kind of review."), code="kind")
+    with transaction.atomic():
+        # The proposal row first, then the call: the order of the other review services.
+        proposal = Proposal.objects.select_for_update(of=("self",)).get(pk=proposal.pk)
+        call = Call.objects.select_for_update().get(pk=proposal.call_id)
+        proposal.call = call
+        if proposal.status not in REVIEWABLE:
+            raise ValidationError(
+                _("Only submitted proposals get reviewers; %(proposal)s is %(status)s.")
+                % {
+                    "proposal": proposal.reference or proposal,
+                    "status": proposal.get_status_display().lower(),
+                },
+                code="status",
+            )
+        role_kind = (
+            CallRoleKind.REVIEWER if kind == ReviewKind.SCIENTIFIC else CallRoleKind.TECHNICAL
+        )
+        role = (
+            CallRole.objects.filter(call=call, role=role_kind, user=reviewer).order_by("pk").first()
+        )
+        if role is None:
+            message = (
+                _("%(reviewer)s is not in the reviewer pool of %(call)s.")
+                if kind == ReviewKind.SCIENTIFIC
+                else _("%(reviewer)s is not a technical reviewer of %(call)s.")
+            )
+            raise ValidationError(
+                message % {"reviewer": reviewer.display_name, "call": call.code}, code="pool"
+            )
+        refusal = _conflict_refusal(proposal, reviewer)
+        if refusal:
+            raise refusal
+        existing = Review.objects.filter(proposal=proposal, reviewer=reviewer, kind=kind).first()
+        if existing:
+            existing.proposal = proposal
+            raise _existing_refusal(existing, reviewer, call)
+        if kind == ReviewKind.SCIENTIFIC:
+            capacity = DEFAULT_MAX_LOAD if role.max_load is None else role.max_load
+            load = reviewer_load(call=call, reviewer=reviewer)
+            if load >= capacity:
+                raise ValidationError(
+                    _(
+                        "%(reviewer)s already has %(load)d of at most %(capacity)d reviews in "
+                        "%(call)s."
+                    )
+                    % {
+                        "reviewer": reviewer.display_name,
+                        "load": load,
+                        "capacity": capacity,
+                        "call": call.code,
+                    },
+                    code="load",
+                )
+        try:
+            with transaction.atomic():
+                review = Review.objects.create(
+                    proposal=proposal,
+                    reviewer=reviewer,
+                    kind=kind,
+                    state=ReviewState.INVITED,
+                    due_at=due_at or call.review_due_at,
+                    assigned_by=by,
+                )
+        except IntegrityError as exc:
+            raise ValidationError(
+                _("%(reviewer)s has a conflict of interest with %(proposal)s and cannot review it.")
+                % {"reviewer": reviewer.display_name, "proposal": proposal.reference},
+                code="conflict",
+            ) from exc
+        outbox_queue_many([_invitation(review, proposal, call)])
+    return review
+
+
+def review_remove(*, review: Review, by: User) -> None:
+    """A manager takes an invited or accepted review off its reviewer (for instance when it is
+    overdue); the next suggestion fills the place, never with the same reviewer.
+
+    Refused (ValidationError) for a submitted review: it is part of the proposal's assessment
+    and the reviewer's work; a manager reopens it if it must change. Refused as well for a
+    review already declined or removed.
+
+    Side effects: state removed. No email.
+    """
+    with transaction.atomic():
+        # The proposal row first, then the review: the order of the other review services.
+        # No call lock: taking a review off never pushes anyone past a limit.
+        Proposal.objects.select_for_update(of=("self",)).filter(pk=review.proposal_id).first()
+        locked = Review.objects.select_for_update(of=("self",)).get(pk=review.pk)
+        if locked.state == ReviewState.SUBMITTED:
+            raise ValidationError(
+                _(
+                    "A submitted review cannot be removed: it is part of the proposal's "
+                    "assessment. Reopen it if it must change."
+                ),
+                code="submitted",
+            )
+        if locked.state not in OUTSTANDING:
+            raise ValidationError(
+                _("This review is %(state)s already; there is nothing to remove.")
+                % {"state": locked.get_state_display().lower()},
+                code="not_active",
+            )
+        locked.state = ReviewState.REMOVED
+        locked.save(update_fields=["state"])
+    review.state = locked.state

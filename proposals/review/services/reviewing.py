@@ -1,0 +1,522 @@
+"""The reviewer's side of peer review (PRODUCT §5.1, §5.2): accept or decline an assignment,
+save the review as a draft, submit it once; a call manager reopens a submitted review.
+
+These services (with ``conflicts`` and the assignment services) are the only ones that set
+``Review.state``. Each runs in one transaction and locks, in this order, the proposal row,
+the review and — only ``review_submit``, which must see every other submission of the call —
+the call row: the order the other review services use (proposal before call).
+Refusals a reviewer can act on are ``ValidationError`` (keyed by the form field's name when
+they are about one field) or one of the subclasses below; acting in the wrong role is
+``PermissionDenied``.
+
+What a review holds, by kind:
+
+- scientific: a score per criterion of the call (``ReviewScore`` rows, ``score-<id>`` in
+  forms), ``comment_to_applicant`` (the applicant reads it), ``confidential_comment`` (the
+  committee and the managers only) and ``recommendation``;
+- technical: ``verdict``, a recommended amount per resource the proposal requested
+  (``TechnicalRecommendation`` rows, ``recommended-<id>`` in forms) and comments, kept in
+  ``confidential_comment``. A technical review's comments are written for the committee
+  (frank notes on codes, job sizes and the machine) and never reach the applicant, so
+  ``comment_to_applicant``, which the right of reply shows to applicants, stays empty on
+  technical reviews and ``recommendation`` too.
+
+Saving and submitting use optimistic locking like the proposals' editing: the form carries
+the ``lock_version`` it loaded, a save based on an older one raises ``ReviewEditConflict`` and
+writes nothing, and every write adds one to it.
+"""
+
+from collections.abc import Mapping
+from datetime import datetime
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.formats import number_format
+from django.utils.translation import gettext as _
+
+from accounts.models import User
+from notifications.services import outbox_queue
+from proposals.calls.models import Call, CallCriterion
+from proposals.calls.rules import can_manage_call
+from proposals.review.enums import Recommendation, ReviewKind, ReviewState, TechnicalVerdict
+from proposals.review.models import Review, ReviewScore, TechnicalRecommendation
+from proposals.review.rules import has_blocking_conflict
+from proposals.review.selectors.reviewing import (
+    call_reviews_complete,
+    recommended_field_name,
+    review_content,
+    review_problems,
+    score_field_name,
+)
+from proposals.submission.enums import IN_COMPETITION
+from proposals.submission.models import Proposal, ResourceRequest
+from proposals.submission.services.lifecycle import call_local
+
+# The text fields each kind of review writes (see the module's docstring).
+TEXT_FIELDS = {
+    ReviewKind.SCIENTIFIC: ("comment_to_applicant", "confidential_comment", "recommendation"),
+    ReviewKind.TECHNICAL: ("verdict", "confidential_comment"),
+}
+DECLINE_REASON_MAX_LENGTH = 2000
+
+
+class ReviewEditConflict(Exception):
+    """The review was saved after the form was loaded (another tab); nothing was written.
+
+    ``review`` is the review as it is now, with ``content`` (its scores or recommended
+    amounts) read under the same lock, so the page can show what is saved.
+    """
+
+    def __init__(self, review: Review) -> None:
+        self.review = review
+        self.content = review_content(review)
+        self.saved_at: datetime | None = review.saved_at
+        super().__init__(
+            f"Review {review.pk} is at version {review.lock_version}; "
+            "the save was based on an older one."
+        )
+
+
+class ReviewLocked(ValidationError):
+    """The review is submitted: it cannot change unless a call manager reopens it."""
+
+
+class ReviewIncomplete(ValidationError):
+    """Submitting found parts missing; ``problems`` lists every one, keyed by form field.
+
+    What was sent was saved as a draft first: ``review`` is that saved draft (its new
+    ``lock_version`` is what the form must carry next).
+    """
+
+    def __init__(self, problems: dict[str, list[str]], review: Review) -> None:
+        self.problems = problems
+        self.review = review
+        super().__init__(problems, code="incomplete")
+
+
+# --- Locks and checks ------------------------------------------------------------------------
+
+
+def _lock(review: Review) -> Review:
+    """The proposal row, then the review row, locked until the transaction ends."""
+    Proposal.objects.select_for_update(of=("self",)).filter(pk=review.proposal_id).first()
+    return (
+        Review.objects.select_for_update(of=("self",))
+        .select_related("proposal__call", "reviewer")
+        .get(pk=review.pk)
+    )
+
+
+def _refresh(review: Review, source: Review) -> None:
+    """Let the caller's object see what the service wrote."""
+    for field in Review._meta.concrete_fields:
+        setattr(review, field.attname, getattr(source, field.attname))
+
+
+def _require_reviewer(by: User, locked: Review) -> None:
+    if not (by.is_authenticated and locked.reviewer_id == by.pk):
+        raise PermissionDenied(_("Only the reviewer it is assigned to can do this."))
+
+
+def _require_in_review(locked: Review) -> None:
+    proposal = locked.proposal
+    if proposal.status not in IN_COMPETITION:
+        raise ValidationError(
+            _("This proposal is %(status)s; it no longer needs a review.")
+            % {"status": proposal.get_status_display().lower()},
+            code="not_in_review",
+        )
+
+
+def _locked_error(locked: Review) -> ReviewLocked:
+    return ReviewLocked(
+        _(
+            "This review was submitted on %(when)s and is locked; nothing was changed. "
+            "A call manager can reopen it if it must change."
+        )
+        % {"when": call_local(locked.submitted_at, locked.proposal.call)},
+        code="locked",
+    )
+
+
+def _state_error(locked: Review) -> ValidationError:
+    """Why a review in ``locked.state`` cannot be answered or written."""
+    call = locked.proposal.call
+    if locked.state == ReviewState.SUBMITTED:
+        return _locked_error(locked)
+    if locked.state == ReviewState.ACCEPTED:
+        message = _("You already accepted this review.")
+    elif locked.state == ReviewState.INVITED:
+        message = _("Accept the invitation first; then you can write the review.")
+    elif locked.state == ReviewState.DECLINED:
+        message = _("You declined this invitation on %(when)s.") % {
+            "when": call_local(locked.responded_at or locked.assigned_at, call)
+        }
+    else:
+        message = _("A call manager withdrew this assignment; it needs no review from you.")
+    return ValidationError(message, code="state")
+
+
+def _locked_for_writing(*, review: Review, by: User, expected_version: int) -> Review:
+    """The review locked, once ``by`` may write it: its reviewer, accepted, not submitted,
+    its proposal still in review, and ``expected_version`` the current one."""
+    locked = _lock(review)
+    _require_reviewer(by, locked)
+    if locked.state != ReviewState.ACCEPTED:
+        raise _state_error(locked)
+    _require_in_review(locked)
+    if expected_version != locked.lock_version:
+        raise ReviewEditConflict(locked)
+    return locked
+
+
+# --- Writing the content ---------------------------------------------------------------------
+
+
+def _clean_text(locked: Review, data: Mapping[str, str]) -> tuple[dict[str, str], dict]:
+    allowed = TEXT_FIELDS[ReviewKind(locked.kind)]
+    unknown = set(data) - set(allowed)
+    if unknown:
+        raise ValueError(f"Not fields of a {locked.kind} review: {', '.join(sorted(unknown))}")
+    values = {name: (data[name] or "").strip() for name in data}
+    errors: dict[str, list[str]] = {}
+    if values.get("recommendation", "") not in {"", *Recommendation.values}:
+        errors["recommendation"] = [_("Choose one of the recommendations.")]
+    if values.get("verdict", "") not in {"", *TechnicalVerdict.values}:
+        errors["verdict"] = [_("Choose one of the verdicts.")]
+    return values, errors
+
+
+def _clean_scores(
+    locked: Review, scores: Mapping[int, int | None], errors: dict[str, list[str]]
+) -> dict[int, int | None]:
+    if locked.kind != ReviewKind.SCIENTIFIC:
+        raise ValueError("Only a scientific review has scores.")
+    criteria = {c.pk: c for c in CallCriterion.objects.filter(call_id=locked.proposal.call_id)}
+    unknown = set(scores) - set(criteria)
+    if unknown:
+        raise ValueError(f"Not criteria of the call: {sorted(unknown)}")
+    for criterion_id, value in scores.items():
+        criterion = criteria[criterion_id]
+        if value is not None and not criterion.scale_min <= value <= criterion.scale_max:
+            errors[score_field_name(criterion_id)] = [
+                _("Choose a score from %(min)d to %(max)d.")
+                % {"min": criterion.scale_min, "max": criterion.scale_max}
+            ]
+    return dict(scores)
+
+
+def _grouped(value: Decimal) -> str:
+    """An amount as the pages show it: 100,000 or 120.5."""
+    value = value.normalize()
+    if value == value.to_integral_value():
+        value = value.quantize(Decimal(1))
+    return number_format(value, force_grouping=True)
+
+
+def _clean_recommended(
+    locked: Review, recommended: Mapping[int, Decimal | None], errors: dict[str, list[str]]
+) -> dict[int, Decimal | None]:
+    if locked.kind != ReviewKind.TECHNICAL:
+        raise ValueError("Only a technical review recommends amounts.")
+    requests = {
+        r.call_resource_id: r
+        for r in ResourceRequest.objects.filter(proposal_id=locked.proposal_id).select_related(
+            "call_resource__resource"
+        )
+    }
+    unknown = set(recommended) - set(requests)
+    if unknown:
+        raise ValueError(f"Resources the proposal did not request: {sorted(unknown)}")
+    for offer_id, amount in recommended.items():
+        if amount is None:
+            continue
+        request = requests[offer_id]
+        name = recommended_field_name(offer_id)
+        if amount < 0:
+            errors[name] = [_("The recommended amount cannot be negative.")]
+        elif amount > request.amount:
+            errors[name] = [
+                _("You cannot recommend more than the %(amount)s %(unit)s requested.")
+                % {
+                    "amount": _grouped(request.amount),
+                    "unit": request.call_resource.resource.unit,
+                }
+            ]
+    return dict(recommended)
+
+
+def _write_scores(locked: Review, scores: dict[int, int | None]) -> None:
+    """Make the review's scores exactly the criteria of ``scores`` with a value."""
+    existing = {s.criterion_id: s for s in locked.scores.all()}
+    cleared = [cid for cid, value in scores.items() if value is None and cid in existing]
+    ReviewScore.objects.filter(review=locked, criterion_id__in=cleared).delete()
+    for criterion_id, value in scores.items():
+        if value is None:
+            continue
+        row = existing.get(criterion_id)
+        if row is None:
+            ReviewScore.objects.create(review=locked, criterion_id=criterion_id, value=value)
+        elif row.value != value:
+            row.value = value
+            row.save(update_fields=["value"])
+
+
+def _write_recommended(locked: Review, recommended: dict[int, Decimal | None]) -> None:
+    """Make the review's recommended amounts exactly the resources of ``recommended`` with
+    an amount."""
+    existing = {r.call_resource_id: r for r in locked.recommended.all()}
+    cleared = [rid for rid, amount in recommended.items() if amount is None and rid in existing]
+    TechnicalRecommendation.objects.filter(review=locked, call_resource_id__in=cleared).delete()
+    for offer_id, amount in recommended.items():
+        if amount is None:
+            continue
+        row = existing.get(offer_id)
+        if row is None:
+            TechnicalRecommendation.objects.create(
+                review=locked, call_resource_id=offer_id, amount=amount
+            )
+        elif row.amount != amount:
+            row.amount = amount
+            row.save(update_fields=["amount"])
+
+
+def _write(
+    locked: Review,
+    *,
+    data: Mapping[str, str],
+    scores: Mapping[int, int | None] | None,
+    recommended: Mapping[int, Decimal | None] | None,
+    now: datetime,
+) -> None:
+    """Check everything sent, then write it all and the next version (or nothing)."""
+    values, errors = _clean_text(locked, data)
+    clean_scores = _clean_scores(locked, scores, errors) if scores is not None else None
+    clean_recommended = (
+        _clean_recommended(locked, recommended, errors) if recommended is not None else None
+    )
+    if errors:
+        raise ValidationError(errors, code="invalid")
+    for name, value in values.items():
+        setattr(locked, name, value)
+    if clean_scores is not None:
+        _write_scores(locked, clean_scores)
+    if clean_recommended is not None:
+        _write_recommended(locked, clean_recommended)
+    locked.lock_version += 1
+    locked.saved_at = now
+    locked.save(update_fields=[*values, "lock_version", "saved_at"])
+
+
+# --- The services ---------------------------------------------------------------------------
+
+
+def review_accept(*, review: Review, by: User, now: datetime | None = None) -> None:
+    """The reviewer accepts an invitation, declaring that they have no conflict of interest.
+
+    Refusals: PermissionDenied unless ``by`` is the review's reviewer; ValidationError unless
+    the review is invited, when the proposal is no longer in review (withdrawn), or when a
+    confirmed or declared conflict of interest exists between ``by`` and the proposal.
+
+    Side effects: state accepted, ``responded_at`` and ``no_conflict_declared_at`` now, the
+    next ``lock_version``; the caller's object is updated. No email.
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        locked = _lock(review)
+        _require_reviewer(by, locked)
+        if locked.state != ReviewState.INVITED:
+            raise _state_error(locked)
+        _require_in_review(locked)
+        if has_blocking_conflict(by, locked.proposal):
+            raise ValidationError(
+                _(
+                    "A conflict of interest between you and this proposal is on record; you "
+                    "cannot review it."
+                ),
+                code="conflict",
+            )
+        locked.state = ReviewState.ACCEPTED
+        locked.responded_at = now
+        locked.no_conflict_declared_at = now
+        locked.lock_version += 1
+        locked.save(
+            update_fields=["state", "responded_at", "no_conflict_declared_at", "lock_version"]
+        )
+    _refresh(review, locked)
+
+
+def review_decline(*, review: Review, by: User, reason: str, now: datetime | None = None) -> None:
+    """The reviewer declines an invitation, saying why.
+
+    Refusals: PermissionDenied unless ``by`` is the review's reviewer; ValidationError (key
+    ``reason``) when the reason is blank or longer than DECLINE_REASON_MAX_LENGTH; a
+    ValidationError unless the review is invited.
+
+    Side effects: state declined, ``decline_reason``, ``responded_at`` now, the next
+    ``lock_version``; the caller's object is updated. The reviewer no longer sees the
+    proposal. No email (the managers' assignment page shows declined reviews to replace).
+    """
+    now = now or timezone.now()
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError(
+            {"reason": _("Please say briefly why you decline, so a replacement can be found.")},
+            code="required",
+        )
+    if len(reason) > DECLINE_REASON_MAX_LENGTH:
+        raise ValidationError(
+            {
+                "reason": _("Please keep the reason under %(limit)d characters.")
+                % {"limit": DECLINE_REASON_MAX_LENGTH}
+            },
+            code="max_length",
+        )
+    with transaction.atomic():
+        locked = _lock(review)
+        _require_reviewer(by, locked)
+        if locked.state != ReviewState.INVITED:
+            raise _state_error(locked)
+        locked.state = ReviewState.DECLINED
+        locked.decline_reason = reason
+        locked.responded_at = now
+        locked.lock_version += 1
+        locked.save(update_fields=["state", "decline_reason", "responded_at", "lock_version"])
+    _refresh(review, locked)
+
+
+def review_save(
+    *,
+    review: Review,
+    by: User,
+    expected_version: int,
+    data: Mapping[str, str],
+    scores: Mapping[int, int | None] | None = None,
+    recommended: Mapping[int, Decimal | None] | None = None,
+    now: datetime | None = None,
+) -> Review:
+    """Save a review as a draft; returns the saved review.
+
+    ``data`` holds text fields of the review's kind (see ``TEXT_FIELDS``); ``scores`` maps a
+    criterion id of the call to a score on its scale (None clears it); ``recommended`` maps a
+    call resource the proposal requested to an amount (None clears it). A mapping left None
+    is not touched. A draft may be incomplete.
+
+    Refusals: PermissionDenied unless ``by`` is the reviewer; ReviewLocked once submitted;
+    ValidationError unless accepted or when the proposal is no longer in review;
+    ReviewEditConflict when ``expected_version`` is not the current one; ValidationError
+    keyed by field for a score off its scale, an unknown recommendation or verdict, or an
+    amount below zero or above the request. A refusal writes nothing.
+
+    Side effects: the fields, the score and recommended-amount rows (created, changed,
+    deleted), ``saved_at`` now and the next ``lock_version``; the caller's object is updated.
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        locked = _locked_for_writing(review=review, by=by, expected_version=expected_version)
+        _write(locked, data=data, scores=scores, recommended=recommended, now=now)
+    _refresh(review, locked)
+    return locked
+
+
+def review_submit(
+    *,
+    review: Review,
+    by: User,
+    expected_version: int,
+    data: Mapping[str, str],
+    scores: Mapping[int, int | None] | None = None,
+    recommended: Mapping[int, Decimal | None] | None = None,
+    now: datetime | None = None,
+) -> Review:
+    """Save what was sent (as ``review_save``), then check everything at once and submit.
+
+    Submitting after the due date is allowed (the pages call it late).
+
+    Refusals: those of ``review_save`` (nothing written); ReviewIncomplete listing every
+    missing part (see ``review_problems``): the draft sent is saved and kept, and the review
+    stays accepted.
+
+    Side effects on success: the save's, then state submitted and ``submitted_at`` now; the
+    call row is locked for the transaction and, when no review of the call is outstanding any more
+    (``call_reviews_complete``), the ``reviews-complete`` email (event
+    ``reviews-complete:<call id>``, so once per call) to every active member of the call
+    managers' group. The caller's object is updated.
+    """
+    now = now or timezone.now()
+    problems: dict[str, list[str]] = {}
+    with transaction.atomic():
+        locked = _locked_for_writing(review=review, by=by, expected_version=expected_version)
+        _write(locked, data=data, scores=scores, recommended=recommended, now=now)
+        problems = review_problems(locked)
+        if not problems:
+            locked.state = ReviewState.SUBMITTED
+            locked.submitted_at = now
+            locked.save(update_fields=["state", "submitted_at"])
+            # Submissions to one call take turns here, after their own writes: the check
+            # below then sees every submission of the call that committed before, so of two
+            # last reviews submitted at once the second one sends the email.
+            call = Call.objects.select_for_update().get(pk=locked.proposal.call_id)
+            if call_reviews_complete(call):
+                _queue_reviews_complete(call)
+    _refresh(review, locked)
+    if problems:
+        raise ReviewIncomplete(problems, review=locked)
+    return locked
+
+
+def _queue_reviews_complete(call: Call) -> None:
+    managers = User.objects.filter(
+        groups__name=settings.CALL_MANAGERS_GROUP, is_active=True
+    ).order_by("email", "pk")
+    context = {
+        "call": call,
+        "proposals": Proposal.objects.filter(call=call, status__in=IN_COMPETITION).count(),
+        "reviews": Review.objects.filter(
+            proposal__call=call,
+            proposal__status__in=IN_COMPETITION,
+            state=ReviewState.SUBMITTED,
+        ).count(),
+    }
+    for manager in managers.distinct():
+        outbox_queue(
+            kind="reviews-complete",
+            event=f"reviews-complete:{call.pk}",
+            recipient=manager.email,
+            user=manager,
+            context={**context, "person": manager},
+        )
+
+
+def review_reopen(*, review: Review, by: User, now: datetime | None = None) -> None:
+    """A call manager reopens a submitted review so its reviewer can change it and submit it
+    again.
+
+    Refusals: PermissionDenied unless ``by`` manages the proposal's call; ValidationError
+    unless the review is submitted.
+
+    Side effects: state accepted, ``reopened_at`` now, ``reopened_by``, the next
+    ``lock_version`` (``submitted_at`` keeps the first submission until the next one); the
+    caller's object is updated. No email: the managers tell the reviewer why. The call's
+    ``reviews-complete`` email, if already sent, is not sent again.
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        locked = _lock(review)
+        if not can_manage_call(by, locked.proposal.call):
+            raise PermissionDenied(_("Only call managers can reopen a review."))
+        if locked.state != ReviewState.SUBMITTED:
+            raise ValidationError(
+                _("Only a submitted review can be reopened; this one is %(state)s.")
+                % {"state": locked.get_state_display().lower()},
+                code="not_submitted",
+            )
+        locked.state = ReviewState.ACCEPTED
+        locked.reopened_at = now
+        locked.reopened_by = by
+        locked.lock_version += 1
+        locked.save(update_fields=["state", "reopened_at", "reopened_by", "lock_version"])
+    _refresh(review, locked)

@@ -1,0 +1,209 @@
+"""Reviewer assignment pages for call managers (PRODUCT §5.1): the call's assignments, the
+optimal suggestion and its preview, applying it, and changes by hand.
+
+The preview carries the suggested pairs in a signed field (``django.core.signing``), so the
+manager applies exactly what they saw: a changed or expired field is refused with 400.
+"""
+
+from django.contrib import messages
+from django.core import signing
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from django.views.decorators.http import require_POST, require_safe
+
+from accounts.decorators import manager_required
+from proposals.calls.selectors import get_call_for_manager
+from proposals.review.enums import ReviewKind
+from proposals.review.selectors import assignment as selectors
+from proposals.review.services import assignment as services
+
+SUGGESTION_SALT = "allot.assignment.suggestion"
+# A suggestion older than this is refused: the call has likely moved on since.
+SUGGESTION_MAX_AGE = 24 * 3600
+# Skipped pairs named one by one in the message after applying; the rest are counted.
+SKIPPED_SHOWN = 10
+
+
+def _back_to_page(request: HttpRequest, call_pk: int, anchor: str = "") -> HttpResponse:
+    """The assignment page again, on the page and filter the form was posted from."""
+    url = reverse("manage_assignment", args=[call_pk])
+    query = {}
+    page = request.POST.get("page", "")
+    if page.isdigit():
+        query["page"] = page
+    if request.POST.get("show") == "open":
+        query["show"] = "open"
+    if query:
+        url += "?" + "&".join(f"{key}={value}" for key, value in query.items())
+    return redirect(url + (f"#{anchor}" if anchor else ""))
+
+
+@require_safe
+@manager_required
+def manage_assignment(request: HttpRequest, pk: int) -> HttpResponse:
+    call = get_call_for_manager(user=request.user, pk=pk)
+    overview = selectors.assignment_overview(
+        call=call,
+        now=timezone.now(),
+        page=request.GET.get("page", 1),
+        open_only=request.GET.get("show") == "open",
+    )
+    return render(
+        request,
+        "proposals/manage/assignment.html",
+        {
+            "call": call,
+            "overview": overview,
+            "kinds": ReviewKind,
+            "default_max_load": selectors.DEFAULT_MAX_LOAD,
+        },
+    )
+
+
+@require_POST
+@manager_required
+def assignment_suggest(request: HttpRequest, pk: int) -> HttpResponse:
+    call = get_call_for_manager(user=request.user, pk=pk)
+    suggestion = services.assignment_suggest(call=call)
+    signed = signing.dumps(
+        {"call": call.pk, "pairs": suggestion.signed_pairs()}, salt=SUGGESTION_SALT, compress=True
+    )
+    return render(
+        request,
+        "proposals/manage/assignment_preview.html",
+        {"call": call, "suggestion": suggestion, "signed": signed},
+    )
+
+
+def _refuse(request: HttpRequest, call, message: str) -> HttpResponse:
+    return render(
+        request,
+        "proposals/manage/assignment_refused.html",
+        {"call": call, "message": message},
+        status=400,
+    )
+
+
+def _pairs_from(data: object, call_pk: int) -> list[tuple[int, int]] | None:
+    """The pairs of a signed suggestion, or None when it is not one for this call."""
+    if not isinstance(data, dict) or data.get("call") != call_pk:
+        return None
+    pairs = data.get("pairs")
+    if not isinstance(pairs, list):
+        return None
+    result = []
+    for pair in pairs:
+        if not (isinstance(pair, list) and len(pair) == 2 and all(type(v) is int for v in pair)):
+            return None
+        result.append((pair[0], pair[1]))
+    return result
+
+
+@require_POST
+@manager_required
+def assignment_apply(request: HttpRequest, pk: int) -> HttpResponse:
+    call = get_call_for_manager(user=request.user, pk=pk)
+    try:
+        data = signing.loads(
+            request.POST.get("suggestion", ""), salt=SUGGESTION_SALT, max_age=SUGGESTION_MAX_AGE
+        )
+    except signing.SignatureExpired:
+        return _refuse(
+            request, call, _("This suggestion is more than a day old. Please ask for a new one.")
+        )
+    except signing.BadSignature:
+        return _refuse(
+            request,
+            call,
+            _(
+                "This suggestion was changed after it was made, so it cannot be applied. "
+                "Please ask for a new one."
+            ),
+        )
+    pairs = _pairs_from(data, call.pk)
+    if pairs is None:
+        return _refuse(
+            request, call, _("This suggestion belongs to another call. Please ask for a new one.")
+        )
+    try:
+        result = services.assignment_apply(call=call, pairs=pairs, by=request.user)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return redirect("manage_assignment", pk=call.pk)
+    count = len(result.invited)
+    messages.success(
+        request,
+        ngettext("%(count)d reviewer invited.", "%(count)d reviewers invited.", count)
+        % {"count": count},
+    )
+    if result.skipped:
+        shown = "; ".join(pair.message for pair in result.skipped[:SKIPPED_SHOWN])
+        more = len(result.skipped) - SKIPPED_SHOWN
+        if more > 0:
+            shown += " " + ngettext("… and %(count)d more.", "… and %(count)d more.", more) % {
+                "count": more
+            }
+        messages.warning(
+            request,
+            ngettext(
+                "%(count)d pair was no longer valid and was skipped: %(pairs)s",
+                "%(count)d pairs were no longer valid and were skipped: %(pairs)s",
+                len(result.skipped),
+            )
+            % {"count": len(result.skipped), "pairs": shown},
+        )
+    return redirect("manage_assignment", pk=call.pk)
+
+
+@require_POST
+@manager_required
+def review_assign_manual(request: HttpRequest, pk: int) -> HttpResponse:
+    proposal = selectors.get_proposal_for_manager(user=request.user, pk=pk)
+    anchor = f"proposal-{proposal.pk}"
+    kind = request.POST.get("kind", ReviewKind.SCIENTIFIC)
+    reviewer = selectors.find_call_reviewer(
+        call=proposal.call, value=request.POST.get("reviewer", "")
+    )
+    if reviewer is None:
+        messages.error(
+            request,
+            _("Choose a reviewer of this call's pool (name or email from the list)."),
+        )
+        return _back_to_page(request, proposal.call_id, anchor)
+    try:
+        review = services.review_assign(
+            proposal=proposal, reviewer=reviewer, kind=kind, by=request.user
+        )
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return _back_to_page(request, proposal.call_id, anchor)
+    messages.success(
+        request,
+        _("%(reviewer)s is invited to review %(proposal)s.")
+        % {"reviewer": reviewer.display_name, "proposal": review.proposal.reference},
+    )
+    return _back_to_page(request, proposal.call_id, anchor)
+
+
+@require_POST
+@manager_required
+def review_remove(request: HttpRequest, review_pk: int) -> HttpResponse:
+    review = selectors.get_review_for_manager(user=request.user, pk=review_pk)
+    call_pk = review.proposal.call_id
+    anchor = f"proposal-{review.proposal_id}"
+    try:
+        services.review_remove(review=review, by=request.user)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return _back_to_page(request, call_pk, anchor)
+    messages.success(
+        request,
+        _("%(reviewer)s is no longer asked to review %(proposal)s.")
+        % {"reviewer": review.reviewer.display_name, "proposal": review.proposal.reference},
+    )
+    return _back_to_page(request, call_pk, anchor)

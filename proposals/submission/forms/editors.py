@@ -1,0 +1,747 @@
+"""Section editors: what a proposal's section page shows around its forms.
+
+Each page is a ``SectionEditor``: its form (and, for the technical data, the scaling formset)
+bound and read as one, with what the page shows beside each field (``FieldView``): errors,
+the problems of a refused submission, warnings, and — after a refused concurrent save — the
+other person's saved value with a box to take it. Editors never write: the view hands
+``editor.changes()`` to the section's service.
+
+Concurrent saves (PRODUCT §4.2) are compared three ways. Beside ``lock_version`` each page
+carries, signed, a fingerprint of every value it was loaded with (``loaded_input``). When the
+save is based on an older version, the editor compares what was loaded, what was typed and
+what is saved now (``Comparison``): if the other person changed nothing that was also changed
+here, their values are filled in and the save goes through on top of their version
+(``merge``); otherwise it is refused with their value beside each field both changed
+(``show_conflict``). A page without a valid fingerprint is refused with every difference shown.
+"""
+
+import hashlib
+import json
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from dataclasses import field as dataclass_field
+from decimal import Decimal, InvalidOperation
+from functools import cached_property
+from typing import Any
+
+from django import forms
+from django.core import signing
+from django.core.exceptions import ValidationError
+from django.forms.boundfield import BoundField
+from django.http import QueryDict
+from django.utils.safestring import SafeString
+from django.utils.translation import gettext
+from django_countries import countries
+
+from accounts.enums import ScienceField
+from proposals.calls.models import CallResource
+from proposals.submission.enums import ProposalSection
+from proposals.submission.forms.proposal import (
+    MAX_SCALING_ROWS,
+    TAKE_THEIRS,
+    GeneralForm,
+    ResourcesForm,
+    SectionForm,
+    TechnicalForm,
+    amount_field_name,
+    grouped_number,
+    justification_field_name,
+    plain_number,
+    scaling_formset_class,
+)
+from proposals.submission.models import Proposal
+from proposals.submission.selectors.completeness import Problem
+from proposals.submission.services.editing import GENERAL_FIELDS, TECHNICAL_FIELDS, EditConflict
+
+# The hidden input with the signed fingerprints of the values the page was loaded with.
+LOADED = "loaded"
+
+
+def fingerprint(value: Any) -> str:
+    """A short digest of a value, the same for values the page treats as equal (``Decimal("5")``
+    and ``Decimal("5.00")``, a list and a tuple of the same items). Digests rather than the
+    values keep the hidden input small however long the abstract is."""
+    text = json.dumps(_plain(value), ensure_ascii=False, separators=(",", ":"), default=str)
+    return hashlib.blake2b(text.encode(), digest_size=8).hexdigest()
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return plain_number(value)
+    if isinstance(value, list | tuple):
+        return [_plain(item) for item in value]
+    return value
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """Loaded, typed and saved now, by value name (a field's, or ``scaling``)."""
+
+    theirs: frozenset[str]  # changed by someone else since the page was loaded
+    clashing: frozenset[str]  # of those, changed here too, to something else
+    taken: frozenset[str]  # of those, left as loaded here: their value is kept
+
+
+# --- What the page shows beside each field ---------------------------------------------------
+
+
+@dataclass
+class FieldView:
+    """One field as the page renders it, with everything shown beside it."""
+
+    bound: BoundField
+    errors: list[str] = dataclass_field(default_factory=list)
+    warnings: list[str] = dataclass_field(default_factory=list)
+    theirs: str | None = None  # the other person's saved value, after a refused save
+    read_only: bool = False
+
+    @property
+    def name(self) -> str:
+        return self.bound.html_name
+
+    @property
+    def has_theirs(self) -> bool:
+        return self.theirs is not None
+
+    @property
+    def help(self) -> str:
+        return self.bound.help_text
+
+    def widget(self) -> SafeString:
+        """The input, described by its help, errors, warnings and the other saved value."""
+        fid = self.bound.auto_id
+        described = [
+            f"{fid}_{part}"
+            for part, shown in (
+                ("helptext", self.help),
+                ("error", self.errors),
+                ("warning", self.warnings),
+                ("theirs", self.has_theirs),
+            )
+            if shown
+        ]
+        attrs: dict[str, Any] = {}
+        if described:
+            attrs["aria-describedby"] = " ".join(described)
+        if self.errors:
+            attrs["aria-invalid"] = "true"
+        if self.read_only:
+            widget = self.bound.field.widget
+            choice = isinstance(widget, forms.Select | forms.CheckboxInput)
+            attrs["disabled" if choice else "readonly"] = True
+        return self.bound.as_widget(attrs=attrs)
+
+
+@dataclass
+class SummaryItem:
+    """A line of the box at the top of the page, linking to the field it is about."""
+
+    anchor: str
+    label: str
+    message: str
+
+
+class SectionEditor:
+    """A section page's form(s), bound or not, read as one.
+
+    ``problems`` are the section's problems from a refused submission, shown beside their
+    fields; ``read_only`` renders every input read-only (no buttons are shown either).
+    """
+
+    section: ProposalSection
+    template_name: str
+    field_names: tuple[str, ...] = ()
+
+    def __init__(
+        self,
+        proposal: Proposal,
+        data: QueryDict | None = None,
+        *,
+        problems: Iterable[Problem] = (),
+        read_only: bool = False,
+    ) -> None:
+        self.proposal = proposal
+        self.read_only = read_only
+        self.problems: dict[str, list[str]] = {}
+        for problem in problems:
+            self.problems.setdefault(problem.field, []).append(problem.message)
+        self.section_errors: dict[str, list[str]] = {}
+        self.conflict: EditConflict | None = None
+        # After someone else saved in between: how the three versions compared (None when the
+        # page did not say what it was loaded with), and the save this one was merged onto.
+        self.comparison: Comparison | None = None
+        self.merged_over: EditConflict | None = None
+        self.row_added = False
+        if data is not None:
+            data = self._take_theirs(data)
+        self.form = self.build(data)
+
+    # -- to be filled in by each section --
+
+    def build(self, data: QueryDict | None) -> SectionForm:
+        raise NotImplementedError
+
+    def saved_values(self, proposal: Proposal) -> dict[str, Any]:
+        """The saved values of the main form's fields, as the form cleans them."""
+        return {name: getattr(proposal, name) for name in self.field_names}
+
+    def display(self, name: str, value: Any) -> str:
+        """A saved value as words, for the "their saved value" box."""
+        return "" if value is None else str(value)
+
+    def changes(self) -> dict[str, Any]:
+        """The service's keyword arguments besides proposal, by and expected_version."""
+        raise NotImplementedError
+
+    # -- shared --
+
+    @cached_property
+    def _saved(self) -> dict[str, Any]:
+        """The saved values of the proposal as this request found it."""
+        return self.saved_values(self.proposal)
+
+    def initial(self) -> dict[str, Any]:
+        """The form's initial data: the saved values and the version."""
+        values = {name: self.form_value(name, self._saved[name]) for name in self.field_names}
+        return {**values, "lock_version": self.proposal.lock_version}
+
+    def form_value(self, name: str, value: Any) -> Any:
+        """A saved value as it goes into the form's input."""
+        if isinstance(value, Decimal):
+            return plain_number(value)
+        if isinstance(value, list):
+            return ", ".join(value)
+        return value
+
+    def _take_theirs(self, data: QueryDict) -> QueryDict:
+        """After a refused save, the boxes ticked to take the saved value instead of the typed
+        one: the saved value replaces the typed one before anything is read."""
+        taken = data.getlist(TAKE_THEIRS)
+        if not taken:
+            return data
+        return self._put_saved(data, taken, self._saved)
+
+    def _put_saved(
+        self, data: QueryDict, names: Collection[str], saved: Mapping[str, Any]
+    ) -> QueryDict:
+        """A copy of ``data`` with the ``saved`` values of ``names`` in place of the typed ones."""
+        data = data.copy()
+        for name in set(names) & set(self.field_names):
+            data[name] = self.form_value(name, saved[name]) or ""
+        return data
+
+    def is_valid(self) -> bool:
+        return self.form.is_valid()
+
+    @property
+    def expected_version(self) -> int:
+        return self.form.cleaned_data["lock_version"]
+
+    def add_error(self, error: ValidationError) -> None:
+        """A refusal from the service: beside its field when it names one of ours."""
+        if not hasattr(error, "error_dict"):
+            self.form.add_error(None, error)
+            return
+        for name, messages in error:
+            if name in self.form.fields:
+                self.form.add_error(name, messages)
+            else:
+                self.section_errors.setdefault(name, []).extend(messages)
+
+    # -- what the page was loaded with, and saves that crossed (PRODUCT §4.2) --
+
+    def _salt(self) -> str:
+        return f"proposals.edit.{self.section.value}"
+
+    def _loaded_token(self, proposal: Proposal, saved: Mapping[str, Any]) -> str:
+        payload = {
+            "p": proposal.pk,
+            "v": proposal.lock_version,
+            "f": {name: fingerprint(value) for name, value in saved.items()},
+        }
+        return signing.dumps(payload, salt=self._salt(), compress=True)
+
+    def loaded_input(self) -> SafeString:
+        """The hidden input saying, signed, what the page was loaded with: from the proposal
+        when the page is new, as it was sent when the page comes back (after an error, or with
+        a row added), their version's after a refused save."""
+        if self.read_only:
+            return SafeString("")
+        if self.form.is_bound:
+            token = self.form.data.get(LOADED, "")
+        else:
+            token = self._loaded_token(self.proposal, self._saved)
+        return forms.HiddenInput().render(LOADED, token)
+
+    @cached_property
+    def _loaded(self) -> dict[str, str] | None:
+        """The fingerprints the page was loaded with, by value name; None when they are
+        missing, altered, or not of this proposal at the version the form was loaded with."""
+        token = self.form.data.get(LOADED)
+        if not token:
+            return None
+        try:
+            payload = signing.loads(token, salt=self._salt())
+        except (signing.BadSignature, ValueError):
+            return None
+        if (
+            not isinstance(payload, dict)
+            or payload.get("p") != self.proposal.pk
+            or payload.get("v") != self.expected_version
+            or not isinstance(payload.get("f"), dict)
+        ):
+            return None
+        return payload["f"]
+
+    def entered_value(self, name: str) -> Any:
+        """What was typed for ``name``, to compare with what was loaded."""
+        return self.typed_value(name)
+
+    @cached_property
+    def _entered(self) -> dict[str, Any]:
+        """What was sent, before any of their values is filled in."""
+        return {name: self.entered_value(name) for name in self._saved}
+
+    def _compare(self, conflict: EditConflict) -> Comparison | None:
+        """What was loaded, typed and saved now, compared value by value (the scaling table as
+        one); None when the page did not say what it was loaded with."""
+        entered, loaded = self._entered, self._loaded  # both read before the form is rebound
+        if loaded is None:
+            return None
+        current = self.saved_values(conflict.proposal)
+        theirs, clashing, taken = set(), set(), set()
+        for name, value in current.items():
+            was = loaded.get(name)
+            if fingerprint(value) == was:
+                continue
+            theirs.add(name)
+            typed = fingerprint(entered.get(name))
+            if typed == was:
+                taken.add(name)
+            elif typed != fingerprint(value):
+                clashing.add(name)
+        return Comparison(frozenset(theirs), frozenset(clashing), frozenset(taken))
+
+    def _load_version(self, proposal: Proposal, *, taken: Collection[str]) -> None:
+        """Rebind the form to ``proposal`` as it is now: its version, its fingerprints, and its
+        values of ``taken`` in place of the typed ones; everything else typed is kept."""
+        saved = self.saved_values(proposal)
+        data = self._put_saved(self.form.data, taken, saved)
+        data["lock_version"] = str(proposal.lock_version)
+        data[LOADED] = self._loaded_token(proposal, saved)
+        data.setlist(TAKE_THEIRS, [])
+        self.form = self.build(data)
+        self.is_valid()
+
+    def merge(self, conflict: EditConflict) -> bool:
+        """Someone saved after the page was loaded. When nothing they changed was also changed
+        here (differently), take their values of what they changed and their version, so
+        that ``changes()`` keeps both, and return True. Otherwise change nothing: False."""
+        comparison = self._compare(conflict)
+        if comparison is None or comparison.clashing:
+            return False
+        self._load_version(conflict.proposal, taken=comparison.taken)
+        if not self.is_valid():
+            return False
+        self.comparison, self.merged_over = comparison, conflict
+        return True
+
+    def show_conflict(self, conflict: EditConflict) -> None:
+        """The save was refused because someone saved first: keep what was typed, fill in
+        their value where only they changed a field, show their value beside each field both
+        changed, and load their version so saving again (a deliberate choice) goes through.
+        Without fingerprints of what was loaded, their value is shown beside every field that
+        differs, and nothing is filled in."""
+        self.conflict = conflict
+        self.comparison = self._compare(conflict)
+        taken = self.comparison.taken if self.comparison else frozenset()
+        self._load_version(conflict.proposal, taken=taken)
+
+    @property
+    def compared_with_loaded(self) -> bool:
+        """The refused save was compared with what the page was loaded with."""
+        return self.comparison is not None
+
+    def differences(self) -> dict[str, str]:
+        """Field name → the other person's saved value, for each field both changed (without
+        fingerprints: each field where it differs from what was typed), after a refused save."""
+        if self.conflict is None:
+            return {}
+        current = self.saved_values(self.conflict.proposal)
+        if self.comparison is not None:
+            return {
+                name: self.display(name, value)
+                for name, value in current.items()
+                if name in self.comparison.clashing
+            }
+        return {
+            name: self.display(name, value)
+            for name, value in current.items()
+            if self.typed_value(name) != value
+        }
+
+    def typed_value(self, name: str) -> Any:
+        return self.form.cleaned_data.get(name)
+
+    def add_row(self) -> None:
+        """Only the technical section has rows to add."""
+
+    def view(self, name: str, *, warnings: Sequence[str] = ()) -> FieldView:
+        bound = self.form[name]
+        # A read-only page (after the deadline) has nothing to correct.
+        errors = [] if self.read_only else list(bound.errors)
+        unchanged = not self.form.is_bound or name not in self.form.changed_data
+        if not errors and unchanged:
+            errors = list(self.problems.get(name, []))
+        return FieldView(
+            bound=bound,
+            errors=errors,
+            warnings=list(warnings) if not errors else [],
+            theirs=self._differences.get(name),
+            read_only=self.read_only,
+        )
+
+    @cached_property
+    def _differences(self) -> dict[str, str]:
+        return self.differences()
+
+    @cached_property
+    def f(self) -> dict[str, FieldView]:
+        """Every visible field's view, by name (for the template: ``editor.f.title``)."""
+        return {name: self.view(name) for name in self.field_names}
+
+    def field_views(self) -> list[FieldView]:
+        return list(self.f.values())
+
+    @cached_property
+    def summary(self) -> list[SummaryItem]:
+        """Every error of a refused save, each linking to its field."""
+        if not self.form.is_bound or self.read_only:
+            return []
+        items = [SummaryItem("", "", str(message)) for message in self.form.non_field_errors()]
+        items += [SummaryItem("", "", str(message)) for message in self.form["lock_version"].errors]
+        for view in self.field_views():
+            if view.bound.errors:
+                items += [
+                    SummaryItem(view.bound.auto_id, str(view.bound.label), str(message))
+                    for message in view.bound.errors
+                ]
+        return items + self.extra_summary()
+
+    def extra_summary(self) -> list[SummaryItem]:
+        return []
+
+    @cached_property
+    def problem_summary(self) -> list[SummaryItem]:
+        """The problems of a refused submission still shown on this page."""
+        if self.read_only:
+            return []
+        items = []
+        for view in self.field_views():
+            if view.errors and not view.bound.errors:
+                items += [
+                    SummaryItem(view.bound.auto_id, str(view.bound.label), message)
+                    for message in view.errors
+                ]
+        return items + self.extra_problem_summary()
+
+    def extra_problem_summary(self) -> list[SummaryItem]:
+        return []
+
+
+class GeneralEditor(SectionEditor):
+    section = ProposalSection.GENERAL
+    template_name = "proposals/proposal/edit_general.html"
+    field_names = GENERAL_FIELDS
+
+    def build(self, data: QueryDict | None) -> GeneralForm:
+        return GeneralForm(data, initial=self.initial())
+
+    def saved_values(self, proposal: Proposal) -> dict[str, Any]:
+        values = super().saved_values(proposal)
+        values["pi_country"] = proposal.pi_country.code or ""
+        values["keywords"] = list(proposal.keywords or [])
+        return values
+
+    def display(self, name: str, value: Any) -> str:
+        if name == "keywords":
+            return ", ".join(value)
+        if name == "field" and value:
+            return str(ScienceField(value).label)
+        if name == "pi_country" and value:
+            return str(countries.name(value))
+        return super().display(name, value)
+
+    def changes(self) -> dict[str, Any]:
+        return {"data": {name: self.form.cleaned_data[name] for name in self.field_names}}
+
+
+class ResourcesEditor(SectionEditor):
+    section = ProposalSection.RESOURCES
+    template_name = "proposals/proposal/edit_resources.html"
+
+    @cached_property
+    def offers(self) -> list[CallResource]:
+        return list(
+            self.proposal.call.call_resources.select_related("resource").order_by(
+                "resource__name", "pk"
+            )
+        )
+
+    @property
+    def field_names(self) -> tuple[str, ...]:  # type: ignore[override]
+        names: list[str] = []
+        for offer in self.offers:
+            names += [amount_field_name(offer), justification_field_name(offer)]
+        return tuple(names)
+
+    def build(self, data: QueryDict | None) -> ResourcesForm:
+        return ResourcesForm(data, offers=self.offers, initial=self.initial())
+
+    def saved_values(self, proposal: Proposal) -> dict[str, Any]:
+        requests = {row.call_resource_id: row for row in proposal.requests.all()}
+        values: dict[str, Any] = {}
+        for offer in self.offers:
+            row = requests.get(offer.pk)
+            values[amount_field_name(offer)] = row.amount if row else None
+            values[justification_field_name(offer)] = row.justification if row else ""
+        return values
+
+    def display(self, name: str, value: Any) -> str:
+        if isinstance(value, Decimal):
+            return grouped_number(value)
+        return super().display(name, value)
+
+    def typed_value(self, name: str) -> Any:
+        if name.endswith("-amount"):
+            for item in self.form.requests():
+                if amount_field_name(item["call_resource"]) == name:
+                    return item["amount"]
+        return super().typed_value(name)
+
+    def entered_value(self, name: str) -> Any:
+        # The amount as typed: an empty one was not changed, though a justification typed
+        # beside it would save it as 0.
+        return self.form.cleaned_data.get(name)
+
+    def changes(self) -> dict[str, Any]:
+        return {"requests": self.form.requests()}
+
+    def _amount_warnings(self, offer: CallResource) -> list[str]:
+        """A draft may hold an amount outside the call's limits; submission will refuse it."""
+        raw = self.form[amount_field_name(offer)].value()
+        try:
+            amount = Decimal(str(raw).strip()) if raw not in (None, "") else None
+        except InvalidOperation:
+            return []
+        if amount is None or amount == 0 or not amount.is_finite():
+            return []
+        values = {"unit": offer.resource.unit}
+        if amount < offer.min_request:
+            values["limit"] = grouped_number(offer.min_request)
+            message = gettext(
+                "Below the minimum of %(limit)s %(unit)s. You can save the draft like this, "
+                "but it cannot be submitted until the amount is within the limits."
+            )
+        elif amount > offer.max_request:
+            values["limit"] = grouped_number(offer.max_request)
+            message = gettext(
+                "Above the maximum of %(limit)s %(unit)s. You can save the draft like this, "
+                "but it cannot be submitted until the amount is within the limits."
+            )
+        else:
+            return []
+        return [message % values]
+
+    @cached_property
+    def rows(self) -> list[dict[str, Any]]:
+        """Per offered resource: the offer and its two fields' views."""
+        return [
+            {
+                "offer": offer,
+                "amount": self.view(
+                    amount_field_name(offer), warnings=self._amount_warnings(offer)
+                ),
+                "justification": self.view(justification_field_name(offer)),
+            }
+            for offer in self.offers
+        ]
+
+    @cached_property
+    def f(self) -> dict[str, FieldView]:
+        return {
+            view.bound.name: view
+            for row in self.rows
+            for view in (row["amount"], row["justification"])
+        }
+
+    @property
+    def request_errors(self) -> list[str]:
+        """About the requests as a whole: from the service, or the submission's problem."""
+        errors = self.section_errors.get("requests", [])
+        return errors or ([] if self.form.is_bound else self.problems.get("requests", []))
+
+    def extra_summary(self) -> list[SummaryItem]:
+        return [
+            SummaryItem("requests", gettext("Resources"), message)
+            for message in self.section_errors.get("requests", [])
+        ]
+
+    def extra_problem_summary(self) -> list[SummaryItem]:
+        if self.form.is_bound:
+            return []
+        return [
+            SummaryItem("requests", gettext("Resources"), message)
+            for message in self.problems.get("requests", [])
+        ]
+
+
+class TechnicalEditor(SectionEditor):
+    section = ProposalSection.TECHNICAL
+    template_name = "proposals/proposal/edit_technical.html"
+    field_names = TECHNICAL_FIELDS
+    prefix = "scaling"
+
+    def build(self, data: QueryDict | None) -> TechnicalForm:
+        points = list(self.proposal.scaling.all())
+        extra = 0 if self.read_only else 2 if points else 3
+        initial = [
+            {"gpus": point.gpus, "seconds_per_step": plain_number(point.seconds_per_step)}
+            for point in points
+        ]
+        formset_class = scaling_formset_class(extra)
+        if data is None:
+            self.scaling = formset_class(initial=initial, prefix=self.prefix)
+        else:
+            self.scaling = formset_class(data, prefix=self.prefix)
+        return TechnicalForm(data, initial=self.initial())
+
+    def saved_values(self, proposal: Proposal) -> dict[str, Any]:
+        values = super().saved_values(proposal)
+        values["scaling"] = [
+            (point.gpus, point.seconds_per_step) for point in proposal.scaling.all()
+        ]
+        return values
+
+    def _put_saved(
+        self, data: QueryDict, names: Collection[str], saved: Mapping[str, Any]
+    ) -> QueryDict:
+        """Their table, when taken, replaces every typed row (one empty row after it)."""
+        data = super()._put_saved(data, names, saved)
+        if "scaling" not in names:
+            return data
+        for key in [key for key in data if key.startswith(f"{self.prefix}-")]:
+            del data[key]
+        rows = saved["scaling"]
+        data[f"{self.prefix}-TOTAL_FORMS"] = str(min(len(rows) + 1, MAX_SCALING_ROWS))
+        data[f"{self.prefix}-INITIAL_FORMS"] = "0"
+        for index, (gpus, seconds) in enumerate(rows):
+            data[f"{self.prefix}-{index}-gpus"] = str(gpus)
+            data[f"{self.prefix}-{index}-seconds_per_step"] = plain_number(seconds)
+        return data
+
+    def is_valid(self) -> bool:
+        results = [self.form.is_valid(), self.scaling.is_valid()]
+        return all(results)
+
+    def typed_value(self, name: str) -> Any:
+        if name == "scaling":
+            return [(point["gpus"], point["seconds_per_step"]) for point in self.scaling.points()]
+        return super().typed_value(name)
+
+    def display(self, name: str, value: Any) -> str:
+        if name == "scaling":
+            return "; ".join(
+                gettext("%(gpus)s GPUs: %(seconds)s s per step")
+                % {"gpus": gpus, "seconds": grouped_number(seconds)}
+                for gpus, seconds in value
+            )
+        return super().display(name, value)
+
+    def changes(self) -> dict[str, Any]:
+        return {
+            "data": {name: self.form.cleaned_data[name] for name in self.field_names},
+            "points": self.scaling.points(),
+        }
+
+    def add_row(self) -> None:
+        """One more empty row, everything typed kept; nothing is saved."""
+        key = f"{self.prefix}-TOTAL_FORMS"
+        data = self.form.data.copy()
+        try:
+            total = int(data.get(key, 0))
+        except ValueError:
+            total = 0
+        data[key] = str(min(total + 1, MAX_SCALING_ROWS))
+        self.row_added = total < MAX_SCALING_ROWS
+        self.form = TechnicalForm(data, initial=self.initial())
+        self.scaling = scaling_formset_class(0)(data, prefix=self.prefix)
+
+    @property
+    def scaling_theirs(self) -> list[tuple[int, str]] | None:
+        """Their saved table when it differs from the typed one (after a refused save)."""
+        if "scaling" not in self._differences or self.conflict is None:
+            return None
+        rows = self.saved_values(self.conflict.proposal)["scaling"]
+        return [(gpus, grouped_number(seconds)) for gpus, seconds in rows]
+
+    @property
+    def scaling_errors(self) -> list[str]:
+        """About the table as a whole: the service's, the formset's, or the problem."""
+        if self.read_only:
+            return []
+        errors = list(self.section_errors.get("scaling", []))
+        if self.scaling.is_bound:
+            errors += [str(error) for error in self.scaling.non_form_errors()]
+        if not errors and not self.scaling.is_bound:
+            errors = self.problems.get("scaling", [])
+        return errors
+
+    @cached_property
+    def scaling_rows(self) -> list[dict[str, Any]]:
+        """The formset's rows: their two cells' views and the remove box."""
+        return [
+            {
+                "cells": [
+                    FieldView(
+                        form[name],
+                        errors=[] if self.read_only else list(form[name].errors),
+                        read_only=self.read_only,
+                    )
+                    for name in ("gpus", "seconds_per_step")
+                ],
+                "delete": form["DELETE"],
+            }
+            for form in self.scaling.forms
+        ]
+
+    def extra_summary(self) -> list[SummaryItem]:
+        label = gettext("Scaling table")
+        items = [SummaryItem("scaling", label, message) for message in self.scaling_errors]
+        for number, row in enumerate(self.scaling_rows, start=1):
+            for view in row["cells"]:
+                items += [
+                    SummaryItem(
+                        view.bound.auto_id,
+                        gettext("Scaling table, row %(number)d: %(label)s")
+                        % {"number": number, "label": view.bound.label},
+                        message,
+                    )
+                    for message in view.errors
+                ]
+        return items if self.form.is_bound else []
+
+    def extra_problem_summary(self) -> list[SummaryItem]:
+        if self.scaling.is_bound:
+            return []
+        return [
+            SummaryItem("scaling", gettext("Scaling table"), message)
+            for message in self.problems.get("scaling", [])
+        ]
+
+
+EDITORS: dict[str, type[SectionEditor]] = {
+    ProposalSection.GENERAL.value: GeneralEditor,
+    ProposalSection.RESOURCES.value: ResourcesEditor,
+    ProposalSection.TECHNICAL.value: TechnicalEditor,
+}

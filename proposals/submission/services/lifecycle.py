@@ -1,0 +1,368 @@
+"""A proposal's life: started, submitted, taken back to draft, withdrawn (PRODUCT §4.2).
+
+These are the only services that set ``Proposal.status`` (see ``proposals.enums``). Each runs in
+one transaction and lists its side effects. Refusals a researcher can act on are
+``ValidationError`` (or the subclasses below); acting in the wrong role is ``PermissionDenied``.
+"""
+
+from datetime import datetime
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.text import get_text_list
+from django.utils.translation import gettext as _
+
+from accounts.formatting import format_instant
+from accounts.models import User
+from accounts.selectors import profile_missing_fields
+from notifications.services import outbox_queue
+from proposals.calls.enums import CallStatus
+from proposals.calls.hooks import start_refusal
+from proposals.calls.models import Call
+from proposals.calls.rules import call_accepts_submissions
+from proposals.submission.enums import WITHDRAWABLE, ProposalStatus, TeamStatus
+from proposals.submission.models import Proposal, ProposalVersion
+from proposals.submission.rules import is_pi
+from proposals.submission.selectors.completeness import Problem, proposal_problems
+
+# The proposal's own fields frozen in every version, in the order of the form.
+SNAPSHOT_FIELDS = (
+    "title",
+    "acronym",
+    "abstract",
+    "field",
+    "keywords",
+    "pi_affiliation",
+    "pi_country",
+    "previous_allocations",
+    "excluded_reviewers",
+    "codes",
+    "job_size",
+    "wall_time",
+    "memory",
+    "storage",
+)
+
+
+class DeadlinePassed(ValidationError):
+    """The call closed before the submission arrived; the draft is kept as it was."""
+
+
+class SubmissionRefused(ValidationError):
+    """The proposal is incomplete. ``problems`` lists every reason at once."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = problems
+        super().__init__([problem.message for problem in problems], code="incomplete")
+
+
+def call_local(value: datetime, call: Call) -> str:
+    """A moment as the call's pages show it: "15 Jan 2027, 17:00 CET (Europe/Berlin)"."""
+    return f"{format_instant(value, call.tz)} ({call.time_zone})"
+
+
+def _lock(proposal: Proposal) -> Proposal:
+    return (
+        Proposal.objects.select_for_update(of=("self",))
+        .select_related("call", "pi")
+        .get(pk=proposal.pk)
+    )
+
+
+def _refresh(proposal: Proposal, source: Proposal, fields: tuple[str, ...]) -> None:
+    """Let the caller's object see what the service wrote."""
+    for name in fields:
+        setattr(proposal, name, getattr(source, name))
+
+
+def _require_pi(user: User, proposal: Proposal, message: str) -> None:
+    if not is_pi(user, proposal):
+        raise PermissionDenied(message)
+
+
+def _team_recipients(proposal: Proposal) -> list[User]:
+    """The PI first, then every co-investigator who accepted, each once."""
+    people = {proposal.pi_id: proposal.pi}
+    members = proposal.team.filter(status=TeamStatus.ACCEPTED).select_related("user")
+    for member in members.order_by("invited_at", "id"):
+        people.setdefault(member.user_id, member.user)
+    return list(people.values())
+
+
+def proposal_start(*, call: Call, by: User, now: datetime | None = None) -> Proposal:
+    """Start a draft proposal to ``call`` with ``by`` as principal investigator.
+
+    Refused (ValidationError) when the call does not accept submissions, ``by``'s profile
+    lacks what a proposal needs, or ``by`` leads an allocation whose final report is overdue
+    (a check ``allocations`` registers with ``proposals.calls.hooks``).
+
+    Side effects: one Proposal row (status draft, PI's affiliation and country copied from the
+    profile).
+    """
+    now = now or timezone.now()
+    if not call_accepts_submissions(call, now):
+        if call.status_at(now) == CallStatus.UPCOMING:
+            raise ValidationError(
+                _("The call %(call)s opens on %(opens)s; you can start a proposal then.")
+                % {"call": call.code, "opens": call_local(call.opens_at, call)},
+                code="call_not_open",
+            )
+        raise ValidationError(
+            _("The call %(call)s is closed and no longer accepts proposals.") % {"call": call.code},
+            code="call_not_open",
+        )
+    missing = profile_missing_fields(by)
+    if missing:
+        raise ValidationError(
+            _("Please complete your profile first. Still missing: %(fields)s.")
+            % {"fields": get_text_list(missing, _("and"))},
+            code="profile_incomplete",
+        )
+    overdue = start_refusal(by, call, now)
+    if overdue:
+        raise ValidationError(overdue, code="final_report_overdue")
+    with transaction.atomic():
+        return Proposal.objects.create(
+            call=call,
+            pi=by,
+            pi_affiliation=by.affiliation,
+            pi_country=by.country,
+            updated_by=by,
+        )
+
+
+def _check_deadline(call: Call, now: datetime) -> None:
+    if now >= call.closes_at:
+        raise DeadlinePassed(
+            _(
+                "The call closed on %(deadline)s. Submissions are no longer accepted; "
+                "your draft is kept as it was."
+            )
+            % {"deadline": call_local(call.closes_at, call)},
+            code="deadline",
+        )
+    if not call_accepts_submissions(call, now):
+        raise ValidationError(
+            _("The call %(call)s does not accept submissions now.") % {"call": call.code},
+            code="call_not_open",
+        )
+
+
+def proposal_snapshot(proposal: Proposal) -> dict[str, Any]:
+    """Everything a submission freezes, as JSON: the fields, the PI, the accepted team, the
+    requests, the scaling table and the current attachments."""
+    team = (
+        proposal.team.filter(status=TeamStatus.ACCEPTED)
+        .select_related("user")
+        .order_by("invited_at", "id")
+    )
+    requests = proposal.requests.select_related("call_resource__resource").order_by(
+        "call_resource__resource__name", "id"
+    )
+    attachments = proposal.attachments.filter(replaced_at__isnull=True).order_by(
+        "kind", "uploaded_at", "id"
+    )
+    return {
+        "reference": proposal.reference,
+        "call": {"id": proposal.call_id, "code": proposal.call.code, "name": proposal.call.name},
+        "fields": {
+            name: (str(value) if name == "pi_country" else value)
+            for name in SNAPSHOT_FIELDS
+            for value in [getattr(proposal, name)]
+        },
+        "pi": {
+            "name": proposal.pi.display_name,
+            "email": proposal.pi.email,
+            "affiliation": proposal.pi_affiliation,
+        },
+        "team": [
+            {
+                "name": member.user.display_name,
+                "email": member.user.email,
+                "affiliation": member.user.affiliation,
+            }
+            for member in team
+        ],
+        "requests": [
+            {
+                "resource": request.call_resource.resource.name,
+                "unit": request.call_resource.resource.unit,
+                "amount": str(request.amount),
+                "justification": request.justification,
+            }
+            for request in requests
+        ],
+        "scaling": [
+            {"gpus": point.gpus, "seconds_per_step": str(point.seconds_per_step)}
+            for point in proposal.scaling.order_by("position", "gpus")
+        ],
+        "attachments": [
+            {
+                "id": attachment.pk,
+                "kind": attachment.kind,
+                "original_name": attachment.original_name,
+                "pages": attachment.pages,
+                "size": attachment.size,
+                "sha256": attachment.sha256,
+            }
+            for attachment in attachments
+        ],
+    }
+
+
+def proposal_submit(
+    *, proposal: Proposal, by: User, now: datetime | None = None
+) -> ProposalVersion:
+    """Submit a draft: check the deadline and every problem at once, then freeze a version.
+
+    Refusals: PermissionDenied unless ``by`` is the PI; ValidationError unless the proposal is
+    a draft; DeadlinePassed at or after ``call.closes_at`` (to the second); SubmissionRefused
+    with every problem when the proposal is incomplete.
+
+    Side effects on success: the call's ``last_reference_number`` + 1 and the proposal's
+    ``reference`` (first submission only, under a lock of the call row); a new ProposalVersion
+    (number = previous + 1); status submitted and ``submitted_at``; a receipt email
+    (``proposal-submitted``) to the PI and each accepted co-investigator, once per version.
+    Side effect of a SubmissionRefused: ``submit_attempted_at`` is set, in the service's
+    transaction, which ends before the refusal is raised (so it is kept), and the section pages
+    show the problems beside the fields from then on.
+    """
+    now = now or timezone.now()
+    problems: list[Problem] = []
+    with transaction.atomic():
+        locked = _lock(proposal)
+        _require_pi(by, locked, _("Only the principal investigator can submit this proposal."))
+        if locked.status != ProposalStatus.DRAFT:
+            raise ValidationError(
+                _("Only a draft can be submitted; this proposal is %(status)s.")
+                % {"status": locked.get_status_display().lower()},
+                code="not_draft",
+            )
+        _check_deadline(locked.call, now)
+        overdue = start_refusal(by, locked.call, now)
+        if overdue:
+            # PRODUCT §8: a PI with an overdue final report cannot submit a new proposal, even
+            # one started before the report became overdue.
+            raise ValidationError(overdue, code="final_report_overdue")
+        problems = proposal_problems(locked)
+        if problems:
+            Proposal.objects.filter(pk=locked.pk).update(submit_attempted_at=now)
+        else:
+            version = _freeze(locked, by=by, now=now)
+    if problems:
+        proposal.submit_attempted_at = now
+        raise SubmissionRefused(problems)
+    _refresh(proposal, locked, ("status", "reference", "reference_number", "submitted_at"))
+    return version
+
+
+def _freeze(proposal: Proposal, *, by: User, now: datetime) -> ProposalVersion:
+    """The successful half of ``proposal_submit``; runs inside its transaction."""
+    if proposal.reference is None:
+        call = Call.objects.select_for_update().get(pk=proposal.call_id)
+        call.last_reference_number += 1
+        call.save(update_fields=["last_reference_number"])
+        proposal.reference_number = call.last_reference_number
+        proposal.reference = f"{call.reference_prefix}-{call.last_reference_number:04d}"
+    proposal.status = ProposalStatus.SUBMITTED
+    proposal.submitted_at = now
+    proposal.save(update_fields=["reference", "reference_number", "status", "submitted_at"])
+
+    last = proposal.versions.order_by("-number").values_list("number", flat=True).first()
+    version = ProposalVersion.objects.create(
+        proposal=proposal,
+        number=(last or 0) + 1,
+        snapshot=proposal_snapshot(proposal),
+        submitted_at=now,
+        submitted_by=by,
+    )
+    context = {
+        "proposal": proposal,
+        "call": proposal.call,
+        "version": version,
+        "submitted_local": call_local(now, proposal.call),
+    }
+    for person in _team_recipients(proposal):
+        outbox_queue(
+            kind="proposal-submitted",
+            event=f"proposal-submitted:{proposal.pk}:v{version.number}",
+            recipient=person.email,
+            user=person,
+            context={**context, "person": person},
+        )
+    return version
+
+
+def proposal_unsubmit(*, proposal: Proposal, by: User, now: datetime | None = None) -> None:
+    """Take a submitted proposal back to draft, before the deadline, so it can change.
+
+    Refusals: PermissionDenied unless ``by`` is the PI; ValidationError unless it is submitted;
+    DeadlinePassed at or after the deadline.
+
+    Side effects: status draft. The versions stay; the reference stays. No email.
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        locked = _lock(proposal)
+        _require_pi(
+            by, locked, _("Only the principal investigator can take this proposal back to draft.")
+        )
+        if locked.status != ProposalStatus.SUBMITTED:
+            raise ValidationError(
+                _("Only a submitted proposal that is not yet in review can be taken back."),
+                code="not_submitted",
+            )
+        if now >= locked.call.closes_at:
+            raise DeadlinePassed(
+                _(
+                    "The call closed on %(deadline)s; a submitted proposal can no longer be "
+                    "taken back to draft."
+                )
+                % {"deadline": call_local(locked.call.closes_at, locked.call)},
+                code="deadline",
+            )
+        locked.status = ProposalStatus.DRAFT
+        locked.save(update_fields=["status"])
+    _refresh(proposal, locked, ("status",))
+
+
+def proposal_withdraw(*, proposal: Proposal, by: User, now: datetime | None = None) -> None:
+    """Withdraw a proposal at any time before the decision.
+
+    Refusals: PermissionDenied unless ``by`` is the PI; ValidationError once it is decided or
+    already withdrawn.
+
+    Side effects: status withdrawn, ``withdrawn_at``; an email (``proposal-withdrawn``) to the
+    PI and each accepted co-investigator.
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        locked = _lock(proposal)
+        _require_pi(by, locked, _("Only the principal investigator can withdraw this proposal."))
+        if locked.status not in WITHDRAWABLE:
+            raise ValidationError(
+                _("This proposal is %(status)s and can no longer be withdrawn.")
+                % {"status": locked.get_status_display().lower()},
+                code="not_withdrawable",
+            )
+        locked.status = ProposalStatus.WITHDRAWN
+        locked.withdrawn_at = now
+        locked.save(update_fields=["status", "withdrawn_at"])
+        context = {
+            "proposal": locked,
+            "call": locked.call,
+            "label": locked.reference or locked.title or str(locked),
+            "withdrawn_local": call_local(now, locked.call),
+            "by": by,
+        }
+        for person in _team_recipients(locked):
+            outbox_queue(
+                kind="proposal-withdrawn",
+                event=f"proposal-withdrawn:{locked.pk}",
+                recipient=person.email,
+                user=person,
+                context={**context, "person": person},
+            )
+    _refresh(proposal, locked, ("status", "withdrawn_at"))
