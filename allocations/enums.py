@@ -1,6 +1,8 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from accounts.lifecycle import Lifecycle
+
 
 class ChargeRule(models.TextChoices):
     """How a Slurm job is charged against an award (PRODUCT §2)."""
@@ -29,3 +31,11 @@ class RequestStatus(models.TextChoices):
     PENDING = "pending", _("Pending")
     APPROVED = "approved", _("Approved")
     DECLINED = "declined", _("Declined")
+
+
+# A manager approves or declines a request for more once (PRODUCT §8).
+REQUEST_LIFECYCLE = Lifecycle(
+    "allocation request",
+    "status",
+    {RequestStatus.PENDING: frozenset({RequestStatus.APPROVED, RequestStatus.DECLINED})},
+)

@@ -230,6 +230,10 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "proposals.call_status_changes",
         "schedule": 300.0,
     },
+    "proposals-begin-review": {
+        "task": "proposals.begin_review",
+        "schedule": 300.0,
+    },
 }
 # Directory of sacct output files imported every 15 minutes; empty: no import (PRODUCT §8).
 USAGE_IMPORT_DIR = env_str("USAGE_IMPORT_DIR", "")

@@ -20,7 +20,7 @@ from django.template import Context
 from django.template.loader import get_template, render_to_string
 from django.utils import timezone
 
-from notifications.enums import MessageStatus
+from notifications.enums import MESSAGE_LIFECYCLE, MessageStatus
 from notifications.models import OutboxMessage
 
 log = logging.getLogger(__name__)
@@ -234,8 +234,10 @@ def outbox_claim(*, message_id: int) -> OutboxMessage | None:
     """
     now = timezone.now()
     with transaction.atomic():
-        claimed = OutboxMessage.objects.filter(pk=message_id, status=MessageStatus.QUEUED).update(
-            status=MessageStatus.SENDING,
+        claimed = MESSAGE_LIFECYCLE.move_from(
+            OutboxMessage.objects.filter(pk=message_id),
+            MessageStatus.QUEUED,
+            MessageStatus.SENDING,
             sending_since=now,
             attempts=F("attempts") + 1,
             updated_at=now,
@@ -284,16 +286,27 @@ def outbox_deliver(*, message: OutboxMessage) -> None:
         error = f"{type(exc).__name__}: {exc}"[:2000]
         temporary = _is_temporary(exc) and message.attempts < settings.OUTBOX_MAX_ATTEMPTS
         status = MessageStatus.QUEUED if temporary else MessageStatus.FAILED
-        OutboxMessage.objects.filter(pk=message.pk).update(
-            status=status, last_error=error, sending_since=None, updated_at=timezone.now()
+        MESSAGE_LIFECYCLE.move_from(
+            OutboxMessage.objects.filter(pk=message.pk),
+            MessageStatus.SENDING,
+            status,
+            last_error=error,
+            sending_since=None,
+            updated_at=timezone.now(),
         )
         log.warning("outbox delivery failed", extra={"ctx_message": message.pk, "ctx_error": error})
         if temporary:
             raise TemporaryDeliveryError(error) from exc
         return
     now = timezone.now()
-    OutboxMessage.objects.filter(pk=message.pk).update(
-        status=MessageStatus.SENT, sent_at=now, sending_since=None, last_error="", updated_at=now
+    MESSAGE_LIFECYCLE.move_from(
+        OutboxMessage.objects.filter(pk=message.pk),
+        MessageStatus.SENDING,
+        MessageStatus.SENT,
+        sent_at=now,
+        sending_since=None,
+        last_error="",
+        updated_at=now,
     )
 
 
@@ -310,8 +323,12 @@ def outbox_retry(*, message: OutboxMessage) -> bool:
     commit.
     """
     with transaction.atomic():
-        updated = OutboxMessage.objects.filter(pk=message.pk, status=MessageStatus.FAILED).update(
-            status=MessageStatus.QUEUED, attempts=0, updated_at=timezone.now()
+        updated = MESSAGE_LIFECYCLE.move_from(
+            OutboxMessage.objects.filter(pk=message.pk),
+            MessageStatus.FAILED,
+            MessageStatus.QUEUED,
+            attempts=0,
+            updated_at=timezone.now(),
         )
         if updated:
             _enqueue_on_commit(message.pk)
@@ -340,8 +357,12 @@ def outbox_requeue_stuck(
         )
         # The status condition again: on databases without row locks a send may have finished
         # in between, and a sent message must not be sent twice.
-        OutboxMessage.objects.filter(pk__in=stuck, status=MessageStatus.SENDING).update(
-            status=MessageStatus.QUEUED, sending_since=None, updated_at=now
+        MESSAGE_LIFECYCLE.move_from(
+            OutboxMessage.objects.filter(pk__in=stuck),
+            MessageStatus.SENDING,
+            MessageStatus.QUEUED,
+            sending_since=None,
+            updated_at=now,
         )
         lost = [
             pk

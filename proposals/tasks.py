@@ -6,6 +6,7 @@ Each returns the number of emails it queued; running one twice queues nothing th
 from celery import shared_task
 
 from proposals.review.services import reminders
+from proposals.submission.services.lifecycle import proposals_begin_review
 
 
 @shared_task(name="proposals.deadline_reminders")
@@ -30,3 +31,10 @@ def reply_closing_reminders() -> int:
 def call_status_changes() -> int:
     """A call has opened: announced once to the people who asked; every five minutes."""
     return reminders.call_status_changes()
+
+
+@shared_task(name="proposals.begin_review")
+def begin_review() -> int:
+    """Submitted proposals of calls past their deadline go under review; every five minutes.
+    Returns how many moved (none the second time)."""
+    return proposals_begin_review()

@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from accounts.rules import is_call_manager
-from allocations.enums import RequestKind, RequestStatus
+from allocations.enums import REQUEST_LIFECYCLE, RequestKind, RequestStatus
 from allocations.models import (
     Allocation,
     AllocationMember,
@@ -330,11 +330,14 @@ def allocation_request_decide(
             allocation.end = locked.new_end
             allocation.save(update_fields=["end"])
             changes["end"] = allocation.end.isoformat()
-        locked.status = RequestStatus.APPROVED if approve else RequestStatus.DECLINED
         locked.decided_by = by
         locked.decided_at = now
         locked.decision_note = note
-        locked.save(update_fields=["status", "decided_by", "decided_at", "decision_note"])
+        REQUEST_LIFECYCLE.move(
+            locked,
+            RequestStatus.APPROVED if approve else RequestStatus.DECLINED,
+            also=("decided_by", "decided_at", "decision_note"),
+        )
         audit_record(
             subject=allocation,
             action=f"allocation.request_{locked.status}",
@@ -350,7 +353,7 @@ def allocation_request_decide(
             user=allocation.pi,
             context={"request": locked, "allocation": allocation, "person": allocation.pi},
         )
-    request.status = locked.status
+    request.status = locked.status  # lifecycle: the caller sees the locked row
     request.decided_by, request.decided_at = by, now
     request.decision_note = note
     return locked

@@ -3,6 +3,8 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from accounts.lifecycle import Lifecycle
+
 
 class DecisionOutcome(models.TextChoices):
     """The committee's decision on a proposal (PRODUCT §6)."""
@@ -20,3 +22,11 @@ class AwardResponse(models.TextChoices):
     PENDING = "pending", _("Waiting for the PI's answer")
     ACCEPTED = "accepted", _("Accepted")
     DECLINED = "declined", _("Declined")
+
+
+# The PI answers a published award once (PRODUCT §6).
+AWARD_RESPONSE_LIFECYCLE = Lifecycle(
+    "award response",
+    "response",
+    {AwardResponse.PENDING: frozenset({AwardResponse.ACCEPTED, AwardResponse.DECLINED})},
+)

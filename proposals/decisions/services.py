@@ -36,7 +36,12 @@ from accounts.models import User
 from proposals.calls.models import Call, CallResource
 from proposals.calls.rules import can_manage_call
 from proposals.calls.services import audit_record
-from proposals.decisions.enums import AWARDING, AwardResponse, DecisionOutcome
+from proposals.decisions.enums import (
+    AWARD_RESPONSE_LIFECYCLE,
+    AWARDING,
+    AwardResponse,
+    DecisionOutcome,
+)
 from proposals.decisions.models import AwardLine, Decision
 from proposals.decisions.selectors import (
     awarded_totals,
@@ -45,9 +50,10 @@ from proposals.decisions.selectors import (
     proposals_by_id,
 )
 from proposals.review.selectors.ranking import call_ranking
-from proposals.submission.enums import IN_COMPETITION, ProposalStatus
+from proposals.submission.enums import IN_COMPETITION, PROPOSAL_LIFECYCLE, ProposalStatus
 from proposals.submission.models import Proposal
 from proposals.submission.rules import is_pi
+from proposals.submission.services.lifecycle import proposals_begin_review
 
 ZERO = Decimal(0)
 CENTS = Decimal("0.01")
@@ -393,6 +399,14 @@ def decisions_mark_published(*, call: Call, by: User, now: datetime) -> list[Dec
         if locked.decisions_published_at is not None:
             call.decisions_published_at = locked.decisions_published_at
             return None
+        if now < locked.closes_at:
+            raise ValidationError(
+                _("The call is still open: decisions can be published after its deadline."),
+                code="call_open",
+            )
+        # Every submitted proposal is under review from the deadline; the periodic job may
+        # not have run yet.
+        proposals_begin_review(now=now, call=locked)
         _lock_budgets(locked)
         proposals = list(
             Proposal.objects.select_for_update(of=("self",))
@@ -413,11 +427,15 @@ def decisions_mark_published(*, call: Call, by: User, now: datetime) -> list[Dec
             by_outcome[decision.outcome].append(proposal.pk)
             decision.published_at = now
             decision.proposal = proposal
-            proposal.status = ProposalStatus(decision.outcome)
         Decision.objects.filter(pk__in=[d.pk for d in decisions.values()]).update(published_at=now)
         for outcome, ids in by_outcome.items():
             if ids:
-                Proposal.objects.filter(pk__in=ids).update(status=ProposalStatus(outcome))
+                PROPOSAL_LIFECYCLE.move_all(
+                    Proposal.objects.filter(pk__in=ids), ProposalStatus(outcome)
+                )
+        for proposal in proposals:
+            # lifecycle: the objects see what move_all wrote
+            proposal.status = ProposalStatus(decisions[proposal.pk].outcome)
         locked.decisions_published_at = now
         locked.save(update_fields=["decisions_published_at", "updated_at"])
         audit_record(
@@ -470,10 +488,13 @@ def decision_respond(
                 % {"response": locked.get_response_display().lower()},
                 code="answered",
             )
-        locked.response = AwardResponse.ACCEPTED if accept else AwardResponse.DECLINED
         locked.responded_at = now
         locked.responded_by = by
-        locked.save(update_fields=["response", "responded_at", "responded_by", "updated_at"])
+        AWARD_RESPONSE_LIFECYCLE.move(
+            locked,
+            AwardResponse.ACCEPTED if accept else AwardResponse.DECLINED,
+            also=("responded_at", "responded_by", "updated_at"),
+        )
         audit_record(
             subject=locked,
             action="award.accepted" if accept else "award.declined",
@@ -545,11 +566,10 @@ def decision_promote(
         before = _state(locked, {}, offers)
         locked.outcome = DecisionOutcome.AWARDED if full else DecisionOutcome.PARTIALLY_AWARDED
         locked.decided_by = by
-        locked.response = AwardResponse.PENDING
-        locked.save(update_fields=["outcome", "decided_by", "response", "updated_at"])
+        # A waitlisted decision was never answered: its response is still pending.
+        locked.save(update_fields=["outcome", "decided_by", "updated_at"])
         _write_lines(locked, given)
-        proposal.status = ProposalStatus(locked.outcome)
-        proposal.save(update_fields=["status"])
+        PROPOSAL_LIFECYCLE.move(proposal, ProposalStatus(locked.outcome))
         audit_record(
             subject=locked,
             action="decision.promoted",

@@ -3,6 +3,8 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from accounts.lifecycle import Lifecycle
+
 
 class ReviewKind(models.TextChoices):
     SCIENTIFIC = "scientific", _("Scientific review")
@@ -49,3 +51,31 @@ class ConflictStatus(models.TextChoices):
 
 
 BLOCKING_CONFLICTS = frozenset({ConflictStatus.CONFIRMED, ConflictStatus.DECLARED})
+
+
+# PRODUCT §5.1, §5.2: an invitation is accepted or declined; an accepted review is submitted
+# and locked, until a manager reopens it. A manager removes an outstanding review (or any
+# active one when confirming a conflict); declaring a conflict declines every active review of
+# the pair.
+REVIEW_LIFECYCLE = Lifecycle(
+    "review",
+    "state",
+    {
+        ReviewState.INVITED: frozenset(
+            {ReviewState.ACCEPTED, ReviewState.DECLINED, ReviewState.REMOVED}
+        ),
+        ReviewState.ACCEPTED: frozenset(
+            {ReviewState.SUBMITTED, ReviewState.DECLINED, ReviewState.REMOVED}
+        ),
+        ReviewState.SUBMITTED: frozenset(
+            {ReviewState.ACCEPTED, ReviewState.DECLINED, ReviewState.REMOVED}
+        ),
+    },
+)
+
+# A detected conflict is confirmed or dismissed by a manager; a declared one stands.
+CONFLICT_LIFECYCLE = Lifecycle(
+    "conflict",
+    "status",
+    {ConflictStatus.DETECTED: frozenset({ConflictStatus.CONFIRMED, ConflictStatus.DISMISSED})},
+)

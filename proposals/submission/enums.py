@@ -3,10 +3,13 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from accounts.lifecycle import Lifecycle
+
 
 class ProposalStatus(models.TextChoices):
-    """PRODUCT §4.2. Only services set it: ``proposals.services.lifecycle`` (draft to withdrawn)
-    and ``proposals.services.decisions`` with ``allocations.publishing`` (the decided states)."""
+    """PRODUCT §4.2. Changed only by ``PROPOSAL_LIFECYCLE`` (below), from the services of
+    ``proposals.submission.services.lifecycle`` (draft to under review, withdrawn) and
+    ``proposals.decisions.services`` (the decided states, at publication and promotion)."""
 
     DRAFT = "draft", _("Draft")
     SUBMITTED = "submitted", _("Submitted")
@@ -58,3 +61,29 @@ class ProposalSection(models.TextChoices):
     RESOURCES = "resources", _("Resources")
     TECHNICAL = "technical", _("Technical data")
     ATTACHMENTS = "attachments", _("Attachments")
+
+
+# PRODUCT §4.2: draft → submitted → under review (from the call's deadline) → decided, and
+# withdrawn by the PI at any time before the decision. Back to draft only before the deadline.
+PROPOSAL_LIFECYCLE = Lifecycle(
+    "proposal",
+    "status",
+    {
+        ProposalStatus.DRAFT: frozenset({ProposalStatus.SUBMITTED, ProposalStatus.WITHDRAWN}),
+        ProposalStatus.SUBMITTED: frozenset(
+            {ProposalStatus.DRAFT, ProposalStatus.UNDER_REVIEW, ProposalStatus.WITHDRAWN}
+        ),
+        ProposalStatus.UNDER_REVIEW: DECIDED | {ProposalStatus.WITHDRAWN},
+        # A waitlisted proposal is promoted when an awardee declines (PRODUCT §6).
+        ProposalStatus.WAITLISTED: frozenset(
+            {ProposalStatus.AWARDED, ProposalStatus.PARTIALLY_AWARDED}
+        ),
+    },
+)
+
+# An invitation to join a team is answered once.
+TEAM_LIFECYCLE = Lifecycle(
+    "team member",
+    "status",
+    {TeamStatus.INVITED: frozenset({TeamStatus.ACCEPTED, TeamStatus.DECLINED})},
+)

@@ -3,12 +3,13 @@ every award, the decision emails to each team; refused while a proposal is undec
 it twice changes nothing; the page's confirm step and who may publish.
 """
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
 from django.core.exceptions import PermissionDenied
 from django.urls import reverse
+from django.utils import timezone
 
 from allocations.models import Allocation, AllocationMember, AllocationResource, LedgerEntry
 from allocations.services.publishing import decisions_publish
@@ -262,6 +263,35 @@ def test_a_call_with_every_decision_but_a_withdrawn_proposal_publishes(example, 
 
     assert result.decisions == 5
     assert Proposal.objects.get(acronym="DELTA").status == "withdrawn"
+
+
+def test_publishing_before_the_deadline_is_refused_and_says_why(manager_client, decided):
+    Call.objects.filter(pk=decided.call.pk).update(closes_at=timezone.now() + timedelta(hours=1))
+
+    response = manager_client.post(url(decided), {"confirm": "yes"}, follow=True)
+
+    assert "The call is still open: decisions can be published after its deadline." in page_text(
+        response
+    )
+    assert Call.objects.get(pk=decided.call.pk).decisions_published_at is None
+    assert Allocation.objects.count() == 0
+
+
+def test_publishing_before_the_review_job_ran_still_decides_every_proposal(decided, manager):
+    # The deadline has passed but the periodic job has not yet put them under review.
+    statuses = set(Proposal.objects.filter(call=decided.call).values_list("status", flat=True))
+    assert statuses == {"submitted"}
+
+    decisions_publish(call=decided.call, by=manager)
+
+    assert sorted(Proposal.objects.filter(call=decided.call).values_list("status", flat=True)) == [
+        "awarded",
+        "awarded",
+        "partially_awarded",
+        "rejected",
+        "waitlisted",
+        "waitlisted",
+    ]
 
 
 # --- The view -------------------------------------------------------------------------------------

@@ -34,6 +34,7 @@ from proposals.review import solver
 from proposals.review.enums import (
     ACTIVE_REVIEW_STATES,
     BLOCKING_CONFLICTS,
+    REVIEW_LIFECYCLE,
     ConflictStatus,
     ReviewKind,
     ReviewState,
@@ -627,6 +628,5 @@ def review_remove(*, review: Review, by: User) -> None:
                 % {"state": locked.get_state_display().lower()},
                 code="not_active",
             )
-        locked.state = ReviewState.REMOVED
-        locked.save(update_fields=["state"])
-    review.state = locked.state
+        REVIEW_LIFECYCLE.move(locked, ReviewState.REMOVED)
+    review.state = locked.state  # lifecycle: the caller sees the locked row

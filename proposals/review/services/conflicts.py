@@ -23,7 +23,14 @@ from accounts.models import User
 from proposals.calls.enums import CallRoleKind
 from proposals.calls.models import Call, CallRole
 from proposals.calls.rules import can_manage_call
-from proposals.review.enums import ACTIVE_REVIEW_STATES, ConflictReason, ConflictStatus, ReviewState
+from proposals.review.enums import (
+    ACTIVE_REVIEW_STATES,
+    CONFLICT_LIFECYCLE,
+    REVIEW_LIFECYCLE,
+    ConflictReason,
+    ConflictStatus,
+    ReviewState,
+)
 from proposals.review.models import Conflict, Review
 from proposals.review.normalise import normalise_affiliation, normalise_text
 from proposals.submission.enums import ProposalStatus, TeamStatus
@@ -258,17 +265,20 @@ def conflict_decide(
                 )
             removed = [r for r in reviews if r.state in ACTIVE_REVIEW_STATES] if confirm else []
             for review in removed:
-                review.state = ReviewState.REMOVED
-                review.save(update_fields=["state"])
-            locked.status = ConflictStatus.CONFIRMED if confirm else ConflictStatus.DISMISSED
+                REVIEW_LIFECYCLE.move(review, ReviewState.REMOVED)
             locked.decided_by = by
             locked.decided_at = now
-            locked.save(update_fields=["status", "decided_by", "decided_at"])
+            CONFLICT_LIFECYCLE.move(
+                locked,
+                ConflictStatus.CONFIRMED if confirm else ConflictStatus.DISMISSED,
+                also=("decided_by", "decided_at"),
+            )
     except IntegrityError as error:
         raise ValidationError(
             _("A review of this pair was assigned at the same moment. Please try again."),
             code="race",
         ) from error
+    # lifecycle: the caller sees the locked row
     conflict.status, conflict.decided_by, conflict.decided_at = locked.status, by, now
     log.info(
         "conflict decided",
@@ -319,10 +329,11 @@ def conflict_declare(
                 raise PermissionDenied(_("You are not a reviewer of this proposal."))
             declined = [r for r in reviews if r.state in ACTIVE_REVIEW_STATES]
             for review in declined:
-                review.state = ReviewState.DECLINED
                 review.decline_reason = DECLINE_REASON
                 review.responded_at = now
-                review.save(update_fields=["state", "decline_reason", "responded_at"])
+                REVIEW_LIFECYCLE.move(
+                    review, ReviewState.DECLINED, also=("decline_reason", "responded_at")
+                )
             conflict, created = Conflict.objects.get_or_create(
                 proposal=proposal,
                 reviewer=reviewer,

@@ -41,7 +41,13 @@ from accounts.models import User
 from notifications.services import outbox_queue
 from proposals.calls.models import Call, CallCriterion
 from proposals.calls.rules import can_manage_call
-from proposals.review.enums import Recommendation, ReviewKind, ReviewState, TechnicalVerdict
+from proposals.review.enums import (
+    REVIEW_LIFECYCLE,
+    Recommendation,
+    ReviewKind,
+    ReviewState,
+    TechnicalVerdict,
+)
 from proposals.review.models import Review, ReviewScore, TechnicalRecommendation
 from proposals.review.rules import has_blocking_conflict
 from proposals.review.selectors.reviewing import (
@@ -339,12 +345,13 @@ def review_accept(*, review: Review, by: User, now: datetime | None = None) -> N
                 ),
                 code="conflict",
             )
-        locked.state = ReviewState.ACCEPTED
         locked.responded_at = now
         locked.no_conflict_declared_at = now
         locked.lock_version += 1
-        locked.save(
-            update_fields=["state", "responded_at", "no_conflict_declared_at", "lock_version"]
+        REVIEW_LIFECYCLE.move(
+            locked,
+            ReviewState.ACCEPTED,
+            also=("responded_at", "no_conflict_declared_at", "lock_version"),
         )
     _refresh(review, locked)
 
@@ -380,11 +387,12 @@ def review_decline(*, review: Review, by: User, reason: str, now: datetime | Non
         _require_reviewer(by, locked)
         if locked.state != ReviewState.INVITED:
             raise _state_error(locked)
-        locked.state = ReviewState.DECLINED
         locked.decline_reason = reason
         locked.responded_at = now
         locked.lock_version += 1
-        locked.save(update_fields=["state", "decline_reason", "responded_at", "lock_version"])
+        REVIEW_LIFECYCLE.move(
+            locked, ReviewState.DECLINED, also=("decline_reason", "responded_at", "lock_version")
+        )
     _refresh(review, locked)
 
 
@@ -453,9 +461,8 @@ def review_submit(
         _write(locked, data=data, scores=scores, recommended=recommended, now=now)
         problems = review_problems(locked)
         if not problems:
-            locked.state = ReviewState.SUBMITTED
             locked.submitted_at = now
-            locked.save(update_fields=["state", "submitted_at"])
+            REVIEW_LIFECYCLE.move(locked, ReviewState.SUBMITTED, also=("submitted_at",))
             # Submissions to one call take turns here, after their own writes: the check
             # below then sees every submission of the call that committed before, so of two
             # last reviews submitted at once the second one sends the email.
@@ -514,9 +521,10 @@ def review_reopen(*, review: Review, by: User, now: datetime | None = None) -> N
                 % {"state": locked.get_state_display().lower()},
                 code="not_submitted",
             )
-        locked.state = ReviewState.ACCEPTED
         locked.reopened_at = now
         locked.reopened_by = by
         locked.lock_version += 1
-        locked.save(update_fields=["state", "reopened_at", "reopened_by", "lock_version"])
+        REVIEW_LIFECYCLE.move(
+            locked, ReviewState.ACCEPTED, also=("reopened_at", "reopened_by", "lock_version")
+        )
     _refresh(review, locked)

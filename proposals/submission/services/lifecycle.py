@@ -22,7 +22,7 @@ from proposals.calls.enums import CallStatus
 from proposals.calls.hooks import start_refusal
 from proposals.calls.models import Call
 from proposals.calls.rules import call_accepts_submissions
-from proposals.submission.enums import WITHDRAWABLE, ProposalStatus, TeamStatus
+from proposals.submission.enums import PROPOSAL_LIFECYCLE, WITHDRAWABLE, ProposalStatus, TeamStatus
 from proposals.submission.models import Proposal, ProposalVersion
 from proposals.submission.rules import is_pi
 from proposals.submission.selectors.completeness import Problem, proposal_problems
@@ -266,9 +266,12 @@ def _freeze(proposal: Proposal, *, by: User, now: datetime) -> ProposalVersion:
         call.save(update_fields=["last_reference_number"])
         proposal.reference_number = call.last_reference_number
         proposal.reference = f"{call.reference_prefix}-{call.last_reference_number:04d}"
-    proposal.status = ProposalStatus.SUBMITTED
     proposal.submitted_at = now
-    proposal.save(update_fields=["reference", "reference_number", "status", "submitted_at"])
+    PROPOSAL_LIFECYCLE.move(
+        proposal,
+        ProposalStatus.SUBMITTED,
+        also=("reference", "reference_number", "submitted_at"),
+    )
 
     last = proposal.versions.order_by("-number").values_list("number", flat=True).first()
     version = ProposalVersion.objects.create(
@@ -323,8 +326,7 @@ def proposal_unsubmit(*, proposal: Proposal, by: User, now: datetime | None = No
                 % {"deadline": call_local(locked.call.closes_at, locked.call)},
                 code="deadline",
             )
-        locked.status = ProposalStatus.DRAFT
-        locked.save(update_fields=["status"])
+        PROPOSAL_LIFECYCLE.move(locked, ProposalStatus.DRAFT)
     _refresh(proposal, locked, ("status",))
 
 
@@ -347,9 +349,8 @@ def proposal_withdraw(*, proposal: Proposal, by: User, now: datetime | None = No
                 % {"status": locked.get_status_display().lower()},
                 code="not_withdrawable",
             )
-        locked.status = ProposalStatus.WITHDRAWN
         locked.withdrawn_at = now
-        locked.save(update_fields=["status", "withdrawn_at"])
+        PROPOSAL_LIFECYCLE.move(locked, ProposalStatus.WITHDRAWN, also=("withdrawn_at",))
         context = {
             "proposal": locked,
             "call": locked.call,
@@ -366,3 +367,28 @@ def proposal_withdraw(*, proposal: Proposal, by: User, now: datetime | None = No
                 context={**context, "person": person},
             )
     _refresh(proposal, locked, ("status", "withdrawn_at"))
+
+
+def proposals_begin_review(*, now: datetime | None = None, call: Call | None = None) -> int:
+    """From its call's deadline a submitted proposal is under review (PRODUCT §4.2): move
+    every submitted proposal of every closed call (or of ``call`` only) to under review.
+
+    Run by the periodic job ``proposals.begin_review`` every few minutes and by publication,
+    which needs every proposal in review first. Idempotent: only submitted proposals of calls
+    whose deadline has passed move; nothing before the deadline. Returns how many moved.
+
+    Side effects: each such proposal's status under review, under its row lock. No email.
+    """
+    now = now or timezone.now()
+    submitted = Proposal.objects.filter(status=ProposalStatus.SUBMITTED, call__closes_at__lte=now)
+    if call is not None:
+        submitted = submitted.filter(call=call)
+    with transaction.atomic():
+        ids = list(
+            submitted.select_for_update(of=("self",)).order_by("pk").values_list("pk", flat=True)
+        )
+        if not ids:
+            return 0
+        return PROPOSAL_LIFECYCLE.move_all(
+            Proposal.objects.filter(pk__in=ids), ProposalStatus.UNDER_REVIEW
+        )

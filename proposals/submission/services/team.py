@@ -19,7 +19,7 @@ from accounts.models import User
 from notifications.services import outbox_queue
 from proposals.calls.rules import call_accepts_submissions
 from proposals.calls.services import user_for_email
-from proposals.submission.enums import ProposalStatus, TeamStatus
+from proposals.submission.enums import TEAM_LIFECYCLE, ProposalStatus, TeamStatus
 from proposals.submission.models import Proposal, TeamMember
 from proposals.submission.rules import can_manage_team, is_pi
 from proposals.submission.services.lifecycle import call_local
@@ -229,13 +229,14 @@ def team_respond(
         if accept:
             _check_can_join(locked, user, now)
             locked.user = user
-            locked.status = TeamStatus.ACCEPTED
-        else:
-            locked.status = TeamStatus.DECLINED
         locked.responded_at = now
         try:
             with transaction.atomic():
-                locked.save(update_fields=["user", "status", "responded_at"])
+                TEAM_LIFECYCLE.move(
+                    locked,
+                    TeamStatus.ACCEPTED if accept else TeamStatus.DECLINED,
+                    also=("user", "responded_at"),
+                )
         except IntegrityError as exc:
             # The same account accepted another invitation to this proposal at the same time.
             raise ValidationError(
