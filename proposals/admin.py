@@ -8,6 +8,7 @@ from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
 from proposals.calls.models import Call, CallCriterion, CallResource, CallRole
+from proposals.calls.services import FIELD_GROUPS
 
 
 class CallResourceInline(admin.TabularInline):
@@ -37,38 +38,7 @@ class CallAdmin(admin.ModelAdmin):
     readonly_fields = ["decisions_published_at", "archived_at", "created_at", "updated_at"]
     inlines = [CallResourceInline, CallCriterionInline, CallRoleInline]
     fieldsets = [
-        (None, {"fields": ["code", "name", "reference_prefix", "description", "guidelines"]}),
-        (
-            _("Dates"),
-            {
-                "fields": [
-                    "time_zone",
-                    "opens_at",
-                    "closes_at",
-                    "review_due_at",
-                    "reply_opens_at",
-                    "reply_closes_at",
-                    "decisions_due_at",
-                    "period_start",
-                    "period_end",
-                ]
-            },
-        ),
-        (
-            _("Review settings"),
-            {
-                "fields": [
-                    "reviewers_per_proposal",
-                    "technical_review",
-                    "review_visibility",
-                    "fundable_threshold",
-                    "right_of_reply",
-                    "reply_length_limit",
-                    "pdf_page_limit",
-                    "pdf_size_limit_mb",
-                ]
-            },
-        ),
+        *((label, {"fields": list(names)}) for label, names in FIELD_GROUPS),
         (
             _("State"),
             {"fields": ["decisions_published_at", "archived_at", "created_at", "updated_at"]},

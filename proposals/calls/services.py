@@ -16,6 +16,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
 from accounts.models import User
 from notifications.services import outbox_queue
@@ -34,25 +35,29 @@ DATETIME_FIELDS = (
     "decisions_due_at",
 )
 DATE_FIELDS = ("period_start", "period_end")
-# What a manager sets on a call; the rest (timestamps, publication, archiving) has services.
-EDITABLE_FIELDS = (
-    "code",
-    "name",
-    "reference_prefix",
-    "description",
-    "guidelines",
-    "time_zone",
-    *DATETIME_FIELDS,
-    *DATE_FIELDS,
-    "reviewers_per_proposal",
-    "technical_review",
-    "review_visibility",
-    "fundable_threshold",
-    "right_of_reply",
-    "reply_length_limit",
-    "pdf_page_limit",
-    "pdf_size_limit_mb",
+# What a manager sets on a call, in the groups the call form and the admin show them (the
+# rest, timestamps, publication and archiving, has services). "Create the next cycle" copies
+# every one; ``tests/proposals/test_call_create_next_cycle.py`` checks that no editable field
+# of ``Call`` is missing here.
+FIELD_GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    (_lazy("Call"), ("code", "name", "reference_prefix", "description", "guidelines")),
+    (_lazy("Dates"), ("time_zone", *DATETIME_FIELDS, *DATE_FIELDS)),
+    (
+        _lazy("Review settings"),
+        (
+            "reviewers_per_proposal",
+            "technical_review",
+            "review_visibility",
+            "fundable_threshold",
+            "right_of_reply",
+            "reply_length_limit",
+            "pdf_page_limit",
+            "pdf_size_limit_mb",
+        ),
+    ),
+    (_lazy("Awards"), ("quota_policy",)),
 )
+EDITABLE_FIELDS = tuple(name for _label, names in FIELD_GROUPS for name in names)
 
 
 class BudgetData(TypedDict):

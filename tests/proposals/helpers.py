@@ -60,6 +60,7 @@ DEFAULT_CALL_FIELDS = {
     "reply_length_limit": "3000",
     "pdf_page_limit": "10",
     "pdf_size_limit_mb": "10",
+    "quota_policy": "monthly",
 }
 
 
@@ -133,6 +134,7 @@ def edit_post_data(call: Call, **fields: str) -> dict[str, str]:
         "reply_length_limit": str(call.reply_length_limit),
         "pdf_page_limit": str(call.pdf_page_limit),
         "pdf_size_limit_mb": str(call.pdf_size_limit_mb),
+        "quota_policy": call.quota_policy,
     }
     budgets = [
         {

@@ -7,8 +7,15 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import ValidationError
 
+from proposals.calls.forms import CallForm
 from proposals.calls.models import Call
-from proposals.calls.services import call_create_next_cycle, call_role_add
+from proposals.calls.services import (
+    DATE_FIELDS,
+    DATETIME_FIELDS,
+    EDITABLE_FIELDS,
+    call_create_next_cycle,
+    call_role_add,
+)
 from tests.factories import make_call, make_resource
 from tests.proposals.helpers import amounts, criteria_of
 
@@ -91,6 +98,7 @@ def test_settings_budgets_and_criteria_are_copied(manager):
         reply_length_limit=2000,
         pdf_page_limit=12,
         pdf_size_limit_mb=20,
+        quota_policy="whole_period",
         resources=[
             (make_resource(), Decimal(2_500_000), Decimal(10_000), Decimal(500_000)),
             (storage, Decimal(500), Decimal(1), Decimal(100)),
@@ -100,20 +108,10 @@ def test_settings_budgets_and_criteria_are_copied(manager):
 
     new = call_create_next_cycle(call=call, by=manager)
 
-    settings = [
-        "description",
-        "guidelines",
-        "time_zone",
-        "reviewers_per_proposal",
-        "technical_review",
-        "review_visibility",
-        "fundable_threshold",
-        "right_of_reply",
-        "reply_length_limit",
-        "pdf_page_limit",
-        "pdf_size_limit_mb",
-    ]
+    moved = {"code", "name", "reference_prefix", *DATETIME_FIELDS, *DATE_FIELDS}
+    settings = [name for name in EDITABLE_FIELDS if name not in moved]
     new.refresh_from_db()
+    assert new.quota_policy == "whole_period"
     assert {name: getattr(new, name) for name in settings} == {
         name: getattr(call, name) for name in settings
     }
@@ -157,3 +155,16 @@ def test_a_code_without_year_and_half_is_refused(manager):
     assert error.value.messages == [
         "Cannot suggest the next code after “Special call”: it has no year and half like 2027-1."
     ]
+
+
+def test_every_field_a_manager_may_set_is_in_the_form_and_copied():
+    """A new setting on the model that is not in EDITABLE_FIELDS would be lost by the next
+    cycle and missing from the call form and the admin."""
+    editable = {
+        field.name
+        for field in Call._meta.concrete_fields
+        if field.editable and not field.primary_key
+    }
+
+    assert set(EDITABLE_FIELDS) == editable
+    assert set(CallForm().fields) == editable

@@ -46,6 +46,19 @@ def test_unchanged_form_saves_the_same_call(manager_client):
     assert (amounts(call), criteria_of(call), call.closes_at, call.code) == before
 
 
+def test_manager_sets_the_quota_policy(manager_client):
+    call = ny_call()
+    assert call.quota_policy == "monthly"
+    page = manager_client.get(url(call)).content.decode()
+    assert '<option value="whole_period">Whole period</option>' in page
+
+    response = manager_client.post(url(call), edit_post_data(call, quota_policy="whole_period"))
+
+    assert response.status_code == 302
+    call.refresh_from_db()
+    assert call.quota_policy == "whole_period"
+
+
 def test_manager_changes_budgets_and_criteria(manager_client):
     booster = make_resource()
     storage = make_resource("project-storage", name="Project storage", unit="TB")
