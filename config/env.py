@@ -11,10 +11,6 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from django.core.exceptions import ImproperlyConfigured
 
-_TRUE = {"true", "1", "yes", "on"}
-_FALSE = {"false", "0", "no", "off"}
-
-
 def env_str(name: str, default: str | None = None) -> str | None:
     file_name = os.environ.get(f"{name}_FILE")
     if file_name:
@@ -27,12 +23,14 @@ def env_str(name: str, default: str | None = None) -> str | None:
 
 
 def env_bool(name: str, default: bool) -> bool:
+    """``true`` or ``false`` (in any case), as the README says; not 1/0, yes/no or on/off,
+    which would make ``DEBUG=0`` and ``DEBUG=off`` mean different things elsewhere."""
     value = env_str(name)
     if value is None:
         return default
-    if value.lower() in _TRUE:
+    if value.lower() == "true":
         return True
-    if value.lower() in _FALSE:
+    if value.lower() == "false":
         return False
     raise ImproperlyConfigured(f"{name} must be true or false, not {value!r}")
 

@@ -37,15 +37,16 @@ _ALLOT_VARIABLES = {
 }
 
 
-@pytest.mark.parametrize(("raw", "expected"), [("true", True), ("False", False), ("1", True)])
+@pytest.mark.parametrize(("raw", "expected"), [("true", True), ("False", False), ("TRUE", True)])
 def test_env_bool_accepts_true_and_false(monkeypatch, raw, expected):
     monkeypatch.setenv("ALLOT_FLAG", raw)
     assert env_bool("ALLOT_FLAG", default=not expected) is expected
 
 
-def test_env_bool_refuses_anything_else(monkeypatch):
-    monkeypatch.setenv("ALLOT_FLAG", "ture")
-    with pytest.raises(ImproperlyConfigured, match="ALLOT_FLAG must be true or false, not 'ture'"):
+@pytest.mark.parametrize("raw", ["ture", "1", "0", "yes", "no", "on", "off"])
+def test_env_bool_refuses_anything_else(monkeypatch, raw):
+    monkeypatch.setenv("ALLOT_FLAG", raw)
+    with pytest.raises(ImproperlyConfigured, match=f"ALLOT_FLAG must be true or false, not '{raw}'"):
         env_bool("ALLOT_FLAG", default=False)
 
 
