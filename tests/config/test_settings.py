@@ -46,7 +46,9 @@ def test_env_bool_accepts_true_and_false(monkeypatch, raw, expected):
 @pytest.mark.parametrize("raw", ["ture", "1", "0", "yes", "no", "on", "off"])
 def test_env_bool_refuses_anything_else(monkeypatch, raw):
     monkeypatch.setenv("ALLOT_FLAG", raw)
-    with pytest.raises(ImproperlyConfigured, match=f"ALLOT_FLAG must be true or false, not '{raw}'"):
+    with pytest.raises(
+        ImproperlyConfigured, match=f"ALLOT_FLAG must be true or false, not '{raw}'"
+    ):
         env_bool("ALLOT_FLAG", default=False)
 
 

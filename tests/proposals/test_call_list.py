@@ -3,6 +3,7 @@
 from datetime import timedelta
 from decimal import Decimal
 
+import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -91,6 +92,22 @@ def test_dates_show_the_readers_zone_from_the_cookie(client, db):
 
     assert "(Europe/Berlin)</time> · " in html
     assert "(your time)" in html
+
+
+@pytest.mark.parametrize(
+    "cookie", ["Europe", "x" * 300, "Europe/../Europe/Berlin", "/etc/passwd", "UTC\x00", "../../"]
+)
+def test_a_time_zone_cookie_that_names_no_zone_is_ignored(client, db, cookie):
+    make_call(time_zone="Europe/Berlin")
+    client.cookies["tz"] = cookie
+
+    response = client.get(URL)
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "(Europe/Berlin)</time>" in html
+    # The reader's zone falls back to the server's (Europe/Berlin): one time, no second one.
+    assert "(your time)" not in html
 
 
 def test_empty_list_says_so(client, db):
