@@ -11,6 +11,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from django.core.exceptions import ImproperlyConfigured
 
+
 def env_str(name: str, default: str | None = None) -> str | None:
     file_name = os.environ.get(f"{name}_FILE")
     if file_name:
