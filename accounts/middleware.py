@@ -1,6 +1,7 @@
 import zoneinfo
 
 from django.utils import timezone
+from django.utils.cache import patch_cache_control
 
 TZ_COOKIE = "tz"
 # The zones a reader may name. The cookie is the browser's to write: anything else (a folder
@@ -31,3 +32,39 @@ class TimezoneMiddleware:
         else:
             timezone.deactivate()
         return self.get_response(request)
+
+
+# Features no page of ours uses, refused for every page and any frame in it.
+PERMISSIONS_POLICY = ", ".join(
+    f"{feature}=()"
+    for feature in (
+        "accelerometer",
+        "camera",
+        "display-capture",
+        "geolocation",
+        "gyroscope",
+        "magnetometer",
+        "microphone",
+        "midi",
+        "payment",
+        "usb",
+        "browsing-topics",
+    )
+)
+
+
+class PrivacyHeadersMiddleware:
+    """``Permissions-Policy`` on every response; ``Cache-Control: private, no-store`` on every
+    response to someone signed in, so that no shared cache and no browser history keeps a
+    page with reviews, scores or allocations after they sign out (PRODUCT §1.1)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        response.headers.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            patch_cache_control(response, private=True, no_store=True)
+        return response

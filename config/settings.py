@@ -59,6 +59,7 @@ MIDDLEWARE = [
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "accounts.middleware.TimezoneMiddleware",
+    "accounts.middleware.PrivacyHeadersMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -253,6 +254,27 @@ SECURE_PROXY_SSL_HEADER = (
     ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("BEHIND_TLS_PROXY", False) else None
 )
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+# How many proxies in front of the app append to X-Forwarded-For. The client's address (what
+# the sign-in rate limits count) is read from that header only this many hops back; with 0
+# the header is ignored, so nobody can claim another address by sending it.
+ALLAUTH_TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+
+# --- Cache ---
+# Shared by every worker process and surviving a restart, because allauth keeps its sign-in
+# rate limits here: Redis when CACHE_URL names one, else a table in the database (created by
+# accounts' migration 0003). Never a per-process memory cache.
+CACHE_URL = env_str("CACHE_URL", "")
+if CACHE_URL:
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}
+    }
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "allot_cache",
+        }
+    }
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 WHITENOISE_USE_FINDERS = DEBUG

@@ -13,7 +13,7 @@ LINK = re.compile(r"https?://\S+")
 
 
 @pytest.fixture(autouse=True)
-def _clean_cache():
+def _clean_cache(db):
     cache.clear()
     yield
     cache.clear()
