@@ -10,6 +10,7 @@ from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 
+from accounts.append_only import AppendOnlyModel
 from accounts.enums import ScienceField
 from proposals.calls.models import Call, CallResource
 from proposals.submission.enums import AttachmentKind, ProposalStatus, TeamStatus
@@ -254,7 +255,7 @@ class Attachment(models.Model):
         return self.original_name
 
 
-class ProposalVersion(models.Model):
+class ProposalVersion(AppendOnlyModel):
     """One submission, frozen: a snapshot of every field, the team, the requests, the scaling
     table and the attachments' ids. Never changed after it is written."""
 
@@ -274,11 +275,3 @@ class ProposalVersion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.proposal} v{self.number}"
-
-    def save(self, *args, **kwargs):
-        if self.pk is not None and not kwargs.get("force_insert"):
-            raise ValueError("A submitted version is immutable; it cannot be saved again.")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise ValueError("A submitted version is immutable; it cannot be deleted.")
