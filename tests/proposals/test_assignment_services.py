@@ -324,7 +324,9 @@ def test_the_database_refuses_a_pair_in_conflict_and_nothing_is_assigned(call, b
     ada, bea = pool(call, "Ada"), pool(call, "Bea")
     conflict(beta, bea)
     # As if the conflict was confirmed after the service read the conflicts.
-    monkeypatch.setattr("proposals.review.selectors.assignment.blocked_pairs", lambda *, call: set())
+    monkeypatch.setattr(
+        "proposals.review.selectors.assignment.blocked_pairs", lambda *, call: set()
+    )
 
     with pytest.raises(ValidationError) as refused:
         services.assignment_apply(call=call, pairs=[(alpha.pk, ada.pk), (beta.pk, bea.pk)], by=by)
