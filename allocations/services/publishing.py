@@ -19,7 +19,8 @@ from accounts.models import User
 from allocations.enums import LedgerKind
 from allocations.models import Allocation, LedgerEntry
 from allocations.services.awards import allocation_create_for_award
-from notifications.services import outbox_queue
+from notifications.enums import EmailKind
+from notifications.services import outbox_queue_each
 from proposals.calls.models import AuditEntry, Call
 from proposals.calls.services import audit_record
 from proposals.decisions.enums import AWARDING, DecisionOutcome
@@ -78,15 +79,9 @@ def _email_team(
         "amounts": _amounts_of(decision),
         "promoted": promoted,
     }
-    for person in people:
-        outbox_queue(
-            kind="decision-published",
-            event=event,
-            recipient=person.email,
-            user=person,
-            context={**context, "person": person},
-        )
-    return len(people)
+    return outbox_queue_each(
+        kind=EmailKind.DECISION_PUBLISHED, event=event, people=people, context=context
+    )
 
 
 def decisions_publish(*, call: Call, by: User, now: datetime | None = None) -> PublishResult:
@@ -191,14 +186,12 @@ def _email_managers_declined(decision: Decision) -> None:
     )
     proposal = decision.proposal
     context = {"proposal": proposal, "call": proposal.call, "amounts": _amounts_of(decision)}
-    for manager in managers:
-        outbox_queue(
-            kind="award-declined",
-            event=f"award-declined:{proposal.pk}",
-            recipient=manager.email,
-            user=manager,
-            context={**context, "person": manager},
-        )
+    outbox_queue_each(
+        kind=EmailKind.AWARD_DECLINED,
+        event=f"award-declined:{proposal.pk}",
+        people=managers,
+        context=context,
+    )
 
 
 def award_respond(

@@ -31,7 +31,8 @@ from allocations.models import (
 from allocations.rules import is_allocation_pi
 from allocations.selectors.researcher import final_report_due, local_today
 from allocations.services.ledger import allocation_adjust
-from notifications.services import outbox_queue
+from notifications.enums import EmailKind
+from notifications.services import outbox_queue, outbox_queue_each
 from proposals.calls.services import audit_record
 from proposals.submission.pdfcheck import download_name, inspect_pdf, sha256_of
 
@@ -245,14 +246,12 @@ def allocation_request_create(
             after=_request_state(request),
         )
         context = {"request": request, "allocation": locked, "by": by}
-        for manager in _managers():
-            outbox_queue(
-                kind="allocation-request-new",
-                event=f"allocation-request-new:{request.pk}",
-                recipient=manager.email,
-                user=manager,
-                context={**context, "person": manager},
-            )
+        outbox_queue_each(
+            kind=EmailKind.ALLOCATION_REQUEST_NEW,
+            event=f"allocation-request-new:{request.pk}",
+            people=_managers(),
+            context=context,
+        )
     return request
 
 
@@ -344,7 +343,7 @@ def allocation_request_decide(
             after={**_request_state(locked), "note": note, **changes},
         )
         outbox_queue(
-            kind="allocation-request-decided",
+            kind=EmailKind.ALLOCATION_REQUEST_DECIDED,
             event=f"allocation-request-decided:{locked.pk}",
             recipient=allocation.pi.email,
             user=allocation.pi,

@@ -27,6 +27,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from accounts.models import User
+from notifications.enums import EmailKind
 from notifications.services import Outgoing, outbox_queue_many
 from proposals.calls.enums import CallRoleKind
 from proposals.calls.models import Call, CallRole
@@ -321,7 +322,7 @@ def due_date_local(review: Review, call: Call) -> str:
 def _invitation(review: Review, proposal: Proposal, call: Call) -> Outgoing:
     reviewer = review.reviewer
     return Outgoing(
-        kind="review-assigned",
+        kind=EmailKind.REVIEW_ASSIGNED,
         event=f"review-assigned:{review.pk}",
         recipient=reviewer.email,
         user=reviewer,

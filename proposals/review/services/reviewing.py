@@ -38,7 +38,8 @@ from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-from notifications.services import outbox_queue
+from notifications.enums import EmailKind
+from notifications.services import outbox_queue_each
 from proposals.calls.models import Call, CallCriterion
 from proposals.calls.rules import can_manage_call
 from proposals.review.enums import Recommendation, ReviewKind, ReviewState, TechnicalVerdict
@@ -481,14 +482,12 @@ def _queue_reviews_complete(call: Call) -> None:
             state=ReviewState.SUBMITTED,
         ).count(),
     }
-    for manager in managers.distinct():
-        outbox_queue(
-            kind="reviews-complete",
-            event=f"reviews-complete:{call.pk}",
-            recipient=manager.email,
-            user=manager,
-            context={**context, "person": manager},
-        )
+    outbox_queue_each(
+        kind=EmailKind.REVIEWS_COMPLETE,
+        event=f"reviews-complete:{call.pk}",
+        people=managers.distinct(),
+        context=context,
+    )
 
 
 def review_reopen(*, review: Review, by: User, now: datetime | None = None) -> None:

@@ -17,7 +17,8 @@ from django.utils.translation import gettext as _
 from accounts.formatting import format_instant
 from accounts.models import User
 from accounts.selectors import profile_missing_fields
-from notifications.services import outbox_queue
+from notifications.enums import EmailKind
+from notifications.services import outbox_queue_each
 from proposals.calls.enums import CallStatus
 from proposals.calls.hooks import start_refusal
 from proposals.calls.models import Call
@@ -284,14 +285,12 @@ def _freeze(proposal: Proposal, *, by: User, now: datetime) -> ProposalVersion:
         "version": version,
         "submitted_local": call_local(now, proposal.call),
     }
-    for person in _team_recipients(proposal):
-        outbox_queue(
-            kind="proposal-submitted",
-            event=f"proposal-submitted:{proposal.pk}:v{version.number}",
-            recipient=person.email,
-            user=person,
-            context={**context, "person": person},
-        )
+    outbox_queue_each(
+        kind=EmailKind.PROPOSAL_SUBMITTED,
+        event=f"proposal-submitted:{proposal.pk}:v{version.number}",
+        people=_team_recipients(proposal),
+        context=context,
+    )
     return version
 
 
@@ -357,12 +356,10 @@ def proposal_withdraw(*, proposal: Proposal, by: User, now: datetime | None = No
             "withdrawn_local": call_local(now, locked.call),
             "by": by,
         }
-        for person in _team_recipients(locked):
-            outbox_queue(
-                kind="proposal-withdrawn",
-                event=f"proposal-withdrawn:{locked.pk}",
-                recipient=person.email,
-                user=person,
-                context={**context, "person": person},
-            )
+        outbox_queue_each(
+            kind=EmailKind.PROPOSAL_WITHDRAWN,
+            event=f"proposal-withdrawn:{locked.pk}",
+            people=_team_recipients(locked),
+            context=context,
+        )
     _refresh(proposal, locked, ("status", "withdrawn_at"))
