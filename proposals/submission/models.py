@@ -122,6 +122,25 @@ def _invitation_token() -> str:
     return secrets.token_urlsafe(32)
 
 
+# The proposal's own fields by section, in the order of the form: what the section editors
+# change, what every submitted version freezes and shows, and (less the optional ones) what
+# must be filled in before a submission.
+GENERAL_FIELDS = (
+    "title",
+    "acronym",
+    "abstract",
+    "field",
+    "keywords",
+    "pi_affiliation",
+    "pi_country",
+    "previous_allocations",
+    "excluded_reviewers",
+)
+TECHNICAL_FIELDS = ("codes", "job_size", "wall_time", "memory", "storage")
+PROPOSAL_FIELDS = GENERAL_FIELDS + TECHNICAL_FIELDS
+OPTIONAL_FIELDS = frozenset({"previous_allocations", "excluded_reviewers"})
+
+
 class TeamMember(models.Model):
     """A co-investigator invited by email; they join by accepting through the link."""
 

@@ -49,9 +49,9 @@ from proposals.submission.forms.proposal import (
     plain_number,
     scaling_formset_class,
 )
-from proposals.submission.models import Proposal
+from proposals.submission.models import GENERAL_FIELDS, TECHNICAL_FIELDS, Proposal
 from proposals.submission.selectors.completeness import Problem
-from proposals.submission.services.editing import GENERAL_FIELDS, TECHNICAL_FIELDS, EditConflict
+from proposals.submission.services.editing import EditConflict
 
 # The hidden input with the signed fingerprints of the values the page was loaded with.
 LOADED = "loaded"

@@ -24,27 +24,9 @@ from proposals.calls.hooks import start_refusal
 from proposals.calls.models import Call
 from proposals.calls.rules import call_accepts_submissions
 from proposals.submission.enums import WITHDRAWABLE, ProposalStatus, TeamStatus
-from proposals.submission.models import Proposal, ProposalVersion
+from proposals.submission.models import PROPOSAL_FIELDS, Proposal, ProposalVersion
 from proposals.submission.rules import is_pi
 from proposals.submission.selectors.completeness import Problem, proposal_problems
-
-# The proposal's own fields frozen in every version, in the order of the form.
-SNAPSHOT_FIELDS = (
-    "title",
-    "acronym",
-    "abstract",
-    "field",
-    "keywords",
-    "pi_affiliation",
-    "pi_country",
-    "previous_allocations",
-    "excluded_reviewers",
-    "codes",
-    "job_size",
-    "wall_time",
-    "memory",
-    "storage",
-)
 
 
 class DeadlinePassed(ValidationError):
@@ -170,7 +152,7 @@ def proposal_snapshot(proposal: Proposal) -> dict[str, Any]:
         "call": {"id": proposal.call_id, "code": proposal.call.code, "name": proposal.call.name},
         "fields": {
             name: (str(value) if name == "pi_country" else value)
-            for name in SNAPSHOT_FIELDS
+            for name in PROPOSAL_FIELDS
             for value in [getattr(proposal, name)]
         },
         "pi": {
