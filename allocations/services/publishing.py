@@ -25,7 +25,7 @@ from proposals.calls.models import AuditEntry, Call
 from proposals.calls.services import audit_record
 from proposals.decisions.enums import AWARDING, DecisionOutcome
 from proposals.decisions.models import Decision
-from proposals.decisions.selectors import team_recipients
+from proposals.decisions.selectors.applicant import team_recipients
 from proposals.decisions.services import (
     decision_promote,
     decision_respond,

@@ -38,12 +38,8 @@ from proposals.calls.rules import can_manage_call
 from proposals.calls.services import audit_record
 from proposals.decisions.enums import AWARDING, AwardResponse, DecisionOutcome
 from proposals.decisions.models import AwardLine, Decision
-from proposals.decisions.selectors import (
-    awarded_totals,
-    default_amount,
-    default_amounts,
-    proposals_by_id,
-)
+from proposals.decisions.selectors.amounts import awarded_totals, default_amount, default_amounts
+from proposals.decisions.selectors.deciding import proposals_by_id
 from proposals.review.selectors.ranking import call_ranking
 from proposals.submission.enums import IN_COMPETITION, ProposalStatus
 from proposals.submission.models import Proposal

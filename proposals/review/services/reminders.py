@@ -47,7 +47,7 @@ from proposals.calls.enums import CallStatus
 from proposals.calls.models import Call
 from proposals.review.enums import ReviewState
 from proposals.review.models import Review
-from proposals.review.selectors.ranking import ReplyWindow, reply_window
+from proposals.review.selectors.reply import ReplyWindow, reply_window
 from proposals.submission.enums import IN_COMPETITION, ProposalStatus, TeamStatus
 from proposals.submission.models import Proposal, TeamMember
 from proposals.submission.services.lifecycle import call_local

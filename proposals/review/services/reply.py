@@ -19,7 +19,7 @@ from notifications.services import outbox_queue_each
 from proposals.calls.models import Call
 from proposals.calls.rules import can_manage_call
 from proposals.review.models import Reply
-from proposals.review.selectors.ranking import ReplyWindow, reply_window, review_progress
+from proposals.review.selectors.reply import ReplyWindow, reply_window, review_progress
 from proposals.submission.enums import IN_COMPETITION
 from proposals.submission.models import Proposal
 from proposals.submission.rules import is_pi
