@@ -26,7 +26,7 @@ from proposals.calls.services import audit_record
 from proposals.decisions.enums import AWARDING, DecisionOutcome
 from proposals.decisions.models import Decision
 from proposals.decisions.selectors.applicant import team_recipients
-from proposals.decisions.services import (
+from proposals.decisions.services.publishing import (
     decision_promote,
     decision_respond,
     decisions_mark_published,

@@ -24,9 +24,9 @@ from accounts.decorators import manager_required
 from accounts.rules import is_call_manager
 from proposals.calls.models import Call
 from proposals.calls.rules import can_manage_call
-from proposals.decisions import services
 from proposals.decisions.forms import DecisionsForm, PromoteForm, shown_from_post
 from proposals.decisions.selectors import applicant, deciding
+from proposals.decisions.services import saving as services
 from proposals.submission.selectors.proposals import get_proposal_for_user
 from proposals.submission.views.common import proposal_page_context
 
