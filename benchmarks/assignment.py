@@ -101,7 +101,7 @@ def main() -> None:
     from benchmarks.build_call import build_call
     from proposals.review import solver
     from proposals.review.selectors.assignment import assignment_inputs
-    from proposals.review.services.assignment import assignment_suggest, solver_inputs
+    from proposals.review.services.suggestion import assignment_suggest, solver_inputs
 
     call_command("migrate", verbosity=0)
     code = f"BENCH {args.proposals}x{args.reviewers}x{args.reviews_per_proposal}"
