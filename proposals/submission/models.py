@@ -34,8 +34,8 @@ class ProposalQuerySet(models.QuerySet):
 class Proposal(models.Model):
     """A proposal to a call. ``status``, ``reference`` and ``lock_version`` change only
     through services; ``lock_version`` grows by one with every saved edit, so a save based on
-    an older version is merged or refused (``proposals.forms.editors``), never silently
-    overwriting someone else's change."""
+    an older version is merged or refused (``proposals.submission.forms.section_editor``),
+    never silently overwriting someone else's change."""
 
     call = models.ForeignKey(Call, on_delete=models.PROTECT, related_name="proposals")
     pi = models.ForeignKey(
