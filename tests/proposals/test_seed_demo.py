@@ -14,13 +14,8 @@ from django.utils import timezone
 
 from accounts.models import User
 from allocations.models import Resource
-from demo.management.commands.seed_demo import (
-    PASSWORD,
-    call_names,
-    closed_call_dates,
-    juwels_ai_names,
-    open_call_dates,
-)
+from demo.calls import call_names, closed_call_dates, juwels_ai_names, open_call_dates
+from demo.management.commands.seed_demo import PASSWORD
 from notifications.models import OutboxMessage
 from proposals.calls.enums import CallRoleKind, CallStatus
 from proposals.calls.models import Call, CallCriterion, CallResource, CallRole
