@@ -10,12 +10,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from django.conf import settings
 from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
 
 from accounts.models import User
+from accounts.selectors import active_call_managers
 from allocations.enums import LedgerKind
 from allocations.models import Allocation, LedgerEntry
 from allocations.services.awards import allocation_create_for_award
@@ -179,17 +179,12 @@ def award_decline_release(
 
 def _email_managers_declined(decision: Decision) -> None:
     """Tell every call manager that an award was declined: its hours can go to the waitlist."""
-    managers = (
-        User.objects.filter(groups__name=settings.CALL_MANAGERS_GROUP, is_active=True)
-        .order_by("email", "pk")
-        .distinct()
-    )
     proposal = decision.proposal
     context = {"proposal": proposal, "call": proposal.call, "amounts": _amounts_of(decision)}
     outbox_queue_each(
         kind=EmailKind.AWARD_DECLINED,
         event=f"award-declined:{proposal.pk}",
-        people=managers,
+        people=active_call_managers(),
         context=context,
     )
 

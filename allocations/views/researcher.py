@@ -37,7 +37,8 @@ from allocations.selectors.researcher import (
     get_allocation_for_user,
     pending_requests,
 )
-from allocations.services import researcher as services
+from allocations.services import members, reports
+from allocations.services.requests import allocation_request_create
 from proposals.submission.forms.attachments import SizeCappedUploadHandler
 
 # Room for the CSRF token and the multipart headers around the file.
@@ -143,7 +144,7 @@ def member_add(request: HttpRequest, pk: int) -> HttpResponse:
     form = MemberAddForm(request.POST)
     if form.is_valid():
         try:
-            membership = services.allocation_member_add(
+            membership = members.allocation_member_add(
                 allocation=allocation, email=form.cleaned_data["email"], by=request.user
             )
         except ValidationError as error:
@@ -167,7 +168,7 @@ def member_remove(request: HttpRequest, pk: int, member_pk: int) -> HttpResponse
         allocation.members.select_related("user", "allocation"), pk=member_pk
     )
     try:
-        services.allocation_member_remove(membership=membership, by=request.user)
+        members.allocation_member_remove(membership=membership, by=request.user)
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:
@@ -192,7 +193,7 @@ def request_more(request: HttpRequest, pk: int) -> HttpResponse:
         if form.is_valid():
             data = form.cleaned_data
             try:
-                services.allocation_request_create(
+                allocation_request_create(
                     allocation=allocation,
                     by=request.user,
                     kind=data["kind"],
@@ -236,7 +237,7 @@ def _render_report(
     summary = allocation_summary(allocation=allocation, user=request.user)
     is_pi = is_allocation_pi(request.user, allocation)
     if form is None and is_pi and summary.report.can_upload_now:
-        form = FinalReportForm(max_bytes=services.FINAL_REPORT_MAX_BYTES)
+        form = FinalReportForm(max_bytes=reports.FINAL_REPORT_MAX_BYTES)
     return render(
         request,
         "allocations/final_report.html",
@@ -266,7 +267,7 @@ def final_report(request: HttpRequest, pk: int) -> HttpResponse:
     _require_pi(
         request, allocation, _("Only the principal investigator can upload the final report.")
     )
-    max_bytes = services.FINAL_REPORT_MAX_BYTES
+    max_bytes = reports.FINAL_REPORT_MAX_BYTES
     if declared_length(request) > max_bytes + FORM_OVERHEAD:
         # Nothing of the body is read, so nothing is stored: no CSRF check is needed to say no.
         form = FinalReportForm(max_bytes=max_bytes)
@@ -284,12 +285,12 @@ def _upload(
     form = FinalReportForm(
         request.POST,
         request.FILES,
-        max_bytes=services.FINAL_REPORT_MAX_BYTES,
+        max_bytes=reports.FINAL_REPORT_MAX_BYTES,
         too_large="file" in handler.too_large,
     )
     if form.is_valid():
         try:
-            report = services.final_report_upload(
+            report = reports.final_report_upload(
                 allocation=allocation, by=request.user, upload=form.cleaned_data["file"]
             )
         except ValidationError as error:

@@ -30,13 +30,13 @@ from collections.abc import Mapping
 from datetime import datetime
 from decimal import Decimal
 
-from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from accounts.selectors import active_call_managers
 from notifications.enums import EmailKind
 from notifications.services import outbox_queue_each
 from proposals.calls.models import Call
@@ -325,9 +325,6 @@ def review_submit(
 
 
 def _queue_reviews_complete(call: Call) -> None:
-    managers = User.objects.filter(
-        groups__name=settings.CALL_MANAGERS_GROUP, is_active=True
-    ).order_by("email", "pk")
     context = {
         "call": call,
         "proposals": Proposal.objects.filter(call=call, status__in=IN_COMPETITION).count(),
@@ -340,7 +337,7 @@ def _queue_reviews_complete(call: Call) -> None:
     outbox_queue_each(
         kind=EmailKind.REVIEWS_COMPLETE,
         event=f"reviews-complete:{call.pk}",
-        people=managers.distinct(),
+        people=active_call_managers(),
         context=context,
     )
 
