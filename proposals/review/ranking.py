@@ -106,8 +106,23 @@ class BudgetEnd:
     requested: Decimal
 
 
+class PageLinks:
+    """The pages beside ``page`` of ``pages``, for a paged list's links (None: no such page)."""
+
+    page: int
+    pages: int
+
+    @property
+    def previous_page(self) -> int | None:
+        return self.page - 1 if self.page > 1 else None
+
+    @property
+    def next_page(self) -> int | None:
+        return self.page + 1 if self.page < self.pages else None
+
+
 @dataclass(frozen=True)
-class Ranking:
+class Ranking(PageLinks):
     call: Call
     offers: list[CallResource]
     scale: Scale | None
@@ -143,14 +158,6 @@ class Ranking:
     @property
     def threshold_page(self) -> int | None:
         return _page_of(self.threshold_rank, self.per_page)
-
-    @property
-    def previous_page(self) -> int | None:
-        return self.page - 1 if self.page > 1 else None
-
-    @property
-    def next_page(self) -> int | None:
-        return self.page + 1 if self.page < self.pages else None
 
 
 def _page_of(rank: int | None, per_page: int) -> int | None:

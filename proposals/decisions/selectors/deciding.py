@@ -23,7 +23,7 @@ from proposals.calls.rules import can_manage_call, is_committee_member
 from proposals.decisions.enums import AWARDING, AwardResponse, DecisionOutcome
 from proposals.decisions.models import AwardLine, Decision
 from proposals.decisions.selectors.amounts import ZERO, default_amount
-from proposals.review.ranking import Ranking, RankingRow
+from proposals.review.ranking import PageLinks, Ranking, RankingRow
 from proposals.review.selectors.ranking import call_ranking
 from proposals.submission.enums import IN_COMPETITION
 from proposals.submission.models import Proposal
@@ -162,7 +162,7 @@ class BudgetTotal:
 
 
 @dataclass(frozen=True)
-class DecisionSheet:
+class DecisionSheet(PageLinks):
     call: Call
     ranking: Ranking
     offers: list[CallResource]
@@ -210,14 +210,6 @@ class DecisionSheet:
     @property
     def last_rank(self) -> int:
         return self.rows[-1].ranking.rank if self.rows else 0
-
-    @property
-    def previous_page(self) -> int | None:
-        return self.page - 1 if self.page > 1 else None
-
-    @property
-    def next_page(self) -> int | None:
-        return self.page + 1 if self.page < self.pages else None
 
 
 def _saved_decisions(call: Call, ids: set[int]) -> dict[int, SavedDecision]:
