@@ -1,9 +1,9 @@
 """Publishing a call's decisions, the PI's answer to an award, and the waitlist (PRODUCT §6).
 
 Each service runs one transaction that calls the proposals' half
-(``proposals.services.decisions``: states, budgets, audit) and then does what belongs to this
-app: the allocations of the awards, the ledger, and the emails. ``allocations`` may import
-``proposals``; never the other way round.
+(``proposals.decisions.services.publishing``: states, budgets, audit) and then does what
+belongs to this app: the allocations of the awards, the ledger, and the emails.
+``allocations`` may import ``proposals``; never the other way round.
 """
 
 from dataclasses import dataclass
