@@ -1,5 +1,6 @@
 """Reads about people and their profiles."""
 
+from django.conf import settings
 from django.utils.translation import gettext as _
 
 from accounts.models import User
@@ -35,3 +36,13 @@ def orcid_taken(*, orcid: str, exclude_user: User | None = None) -> bool:
     if exclude_user is not None and exclude_user.pk is not None:
         others = others.exclude(pk=exclude_user.pk)
     return others.exists()
+
+
+def active_call_managers() -> list[User]:
+    """Every active member of the call managers' group, by email: who the manager emails go
+    to. One query."""
+    return list(
+        User.objects.filter(groups__name=settings.CALL_MANAGERS_GROUP, is_active=True)
+        .distinct()
+        .order_by("email", "pk")
+    )

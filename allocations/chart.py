@@ -56,6 +56,51 @@ def _coord(value: float) -> str:
     return f"{value:.1f}"
 
 
+@dataclass(frozen=True)
+class PlotScale:
+    """Where values and months fall in the plot area: ``months`` columns, values from 0 to
+    ``top`` in ``step``s."""
+
+    months: int
+    top: Decimal
+    step: Decimal
+
+    def x(self, index: int) -> float:
+        return LEFT + (RIGHT - LEFT) * index / self.months
+
+    def y(self, value: Decimal) -> float:
+        return BOTTOM - (BOTTOM - TOP) * float(value / self.top)
+
+    def points(self, values: list[Decimal]) -> str:
+        """A polyline from 0 through ``values``, one a month."""
+        return " ".join(
+            f"{_coord(self.x(i))},{_coord(self.y(v))}" for i, v in enumerate([Decimal(0), *values])
+        )
+
+
+def plot_scale(months: list[ChartMonth], awarded: Decimal) -> PlotScale:
+    """A scale whose round steps reach the highest of the award, the quotas and the use."""
+    highest = max(
+        [awarded, *(m.quota_to_date for m in months)]
+        + [m.used_to_date for m in months if m.used_to_date is not None]
+    )
+    step = nice_step(highest)
+    top_value = step * TICKS
+    while top_value < highest:  # only when rounding left the top short
+        top_value += step
+    return PlotScale(months=max(len(months), 1), top=top_value, step=step)
+
+
+@dataclass(frozen=True)
+class LegendEntry:
+    """One line of the legend, drawn as its series is."""
+
+    label: str
+    colour: str
+    width: str
+    dash: str
+
+
 def render_usage_chart(
     *,
     months: list[ChartMonth],
@@ -68,45 +113,30 @@ def render_usage_chart(
     (solid), the cumulative quota at each month's end (dashed), the award (dotted, level),
     axis labels, a grid, a legend, and ``<title>``/``<desc>`` (``id_prefix`` keeps their ids
     unique when a page holds several charts)."""
-    n = max(len(months), 1)
-    highest = max(
-        [awarded, *(m.quota_to_date for m in months)]
-        + [m.used_to_date for m in months if m.used_to_date is not None]
-    )
-    step = nice_step(highest)
-    top_value = step * TICKS
-    while top_value < highest:  # only when rounding left the top short
-        top_value += step
-
-    def x(index: int) -> float:
-        return LEFT + (RIGHT - LEFT) * index / n
-
-    def y(value: Decimal) -> float:
-        return BOTTOM - (BOTTOM - TOP) * float(value / top_value)
-
-    def points(values: list[Decimal]) -> str:
-        return " ".join(
-            f"{_coord(x(i))},{_coord(y(v))}" for i, v in enumerate([Decimal(0), *values])
-        )
-
-    used = [m.used_to_date for m in months if m.used_to_date is not None]
-    quota = [m.quota_to_date for m in months]
-    parts: list[str] = []
+    scale = plot_scale(months, awarded)
     title_id, desc_id = f"{id_prefix}-title", f"{id_prefix}-desc"
-    parts.append(
+    parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {HEIGHT}" '
         f'width="100%" role="img" aria-labelledby="{title_id} {desc_id}" '
-        f'font-family="system-ui, sans-serif" font-size="14" class="usage-chart">'
-    )
-    parts.append(f'<title id="{title_id}">{escape(title)}</title>')
-    parts.append(f'<desc id="{desc_id}">{escape(_describe(months, awarded, unit))}</desc>')
-    parts.append(f'<rect x="0" y="0" width="{WIDTH}" height="{HEIGHT}" fill="#ffffff"/>')
+        f'font-family="system-ui, sans-serif" font-size="14" class="usage-chart">',
+        f'<title id="{title_id}">{escape(title)}</title>',
+        f'<desc id="{desc_id}">{escape(_describe(months, awarded, unit))}</desc>',
+        f'<rect x="0" y="0" width="{WIDTH}" height="{HEIGHT}" fill="#ffffff"/>',
+        *_value_axis(scale, unit),
+        *_time_axis(scale, months),
+        *_series(scale, months, awarded),
+        *_legend(),
+        "</svg>",
+    ]
+    return "".join(parts)
 
-    # The value axis: grid lines and labels.
-    parts.append('<g class="y-axis">')
+
+def _value_axis(scale: PlotScale, unit: str) -> list[str]:
+    """Grid lines and labels of the values, and the unit."""
+    parts = ['<g class="y-axis">']
     value = Decimal(0)
-    while value <= top_value:
-        level = _coord(y(value))
+    while value <= scale.top:
+        level = _coord(scale.y(value))
         parts.append(
             f'<line x1="{LEFT}" y1="{level}" x2="{RIGHT}" y2="{level}" stroke="{GRID}" '
             f'stroke-width="1"/>'
@@ -115,69 +145,76 @@ def render_usage_chart(
             f'<text x="{LEFT - 8}" y="{level}" text-anchor="end" dominant-baseline="middle" '
             f'fill="{INK}">{escape(format_amount(value))}</text>'
         )
-        value += step
+        value += scale.step
     parts.append(
         f'<text x="16" y="{(TOP + BOTTOM) / 2:.1f}" text-anchor="middle" fill="{INK}" '
         f'transform="rotate(-90 16 {(TOP + BOTTOM) / 2:.1f})">{escape(unit)}</text>'
     )
     parts.append("</g>")
+    return parts
 
-    # The time axis: one label per month, thinned so that they do not overlap.
-    parts.append('<g class="x-axis">')
-    parts.append(
+
+def _time_axis(scale: PlotScale, months: list[ChartMonth]) -> list[str]:
+    """One label per month, thinned so that they do not overlap."""
+    parts = [
+        '<g class="x-axis">',
         f'<line x1="{LEFT}" y1="{BOTTOM}" x2="{RIGHT}" y2="{BOTTOM}" stroke="{INK}" '
-        f'stroke-width="1"/>'
-    )
-    every = max(1, -(-n // 6))  # at most about six labels: room for "May 27" at 14 px
+        f'stroke-width="1"/>',
+    ]
+    every = max(1, -(-scale.months // 6))  # at most about six labels: room for "May 27" at 14 px
     for i, month in enumerate(months):
         if i % every:
             continue
-        centre = _coord((x(i) + x(i + 1)) / 2)
+        centre = _coord((scale.x(i) + scale.x(i + 1)) / 2)
         parts.append(
             f'<text x="{centre}" y="{BOTTOM + 18}" text-anchor="middle" fill="{INK}">'
             f"{escape(dateformat.format(month.month, 'M y'))}</text>"
         )
     parts.append("</g>")
+    return parts
 
-    # The series.
-    award_level = _coord(y(awarded))
-    parts.append(
+
+def _series(scale: PlotScale, months: list[ChartMonth], awarded: Decimal) -> list[str]:
+    """The award (level), the cumulative quotas and, once the period has begun, the use."""
+    used = [m.used_to_date for m in months if m.used_to_date is not None]
+    quota = [m.quota_to_date for m in months]
+    award_level = _coord(scale.y(awarded))
+    parts = [
         f'<line class="series-award" x1="{LEFT}" y1="{award_level}" x2="{RIGHT}" '
-        f'y2="{award_level}" stroke="{AWARD_COLOUR}" stroke-width="2" stroke-dasharray="2 4"/>'
-    )
-    parts.append(
-        f'<polyline class="series-quota" points="{points(quota)}" fill="none" '
-        f'stroke="{QUOTA_COLOUR}" stroke-width="2" stroke-dasharray="8 4"/>'
-    )
+        f'y2="{award_level}" stroke="{AWARD_COLOUR}" stroke-width="2" stroke-dasharray="2 4"/>',
+        f'<polyline class="series-quota" points="{scale.points(quota)}" fill="none" '
+        f'stroke="{QUOTA_COLOUR}" stroke-width="2" stroke-dasharray="8 4"/>',
+    ]
     if used:
         parts.append(
-            f'<polyline class="series-used" points="{points(used)}" fill="none" '
+            f'<polyline class="series-used" points="{scale.points(used)}" fill="none" '
             f'stroke="{USE_COLOUR}" stroke-width="3"/>'
         )
+    return parts
 
-    # The legend, below the axis.
-    legend = [
-        (_("Used, cumulative"), USE_COLOUR, "3", ""),
-        (_("Monthly quotas, cumulative"), QUOTA_COLOUR, "2", "8 4"),
-        (_("Award"), AWARD_COLOUR, "2", "2 4"),
+
+def _legend() -> list[str]:
+    """The legend, below the axis: one entry a line, so that a longer translation never runs
+    into the next one."""
+    entries = [
+        LegendEntry(_("Used, cumulative"), USE_COLOUR, "3", ""),
+        LegendEntry(_("Monthly quotas, cumulative"), QUOTA_COLOUR, "2", "8 4"),
+        LegendEntry(_("Award"), AWARD_COLOUR, "2", "2 4"),
     ]
-    parts.append('<g class="legend">')
-    for k, (label, colour, width, dash) in enumerate(legend):
-        # One entry a line, so that a longer translation never runs into the next one.
-        left = LEFT
+    parts = ['<g class="legend">']
+    for k, entry in enumerate(entries):
         row = BOTTOM + 44 + k * 20
-        dash_attr = f' stroke-dasharray="{dash}"' if dash else ""
+        dash_attr = f' stroke-dasharray="{entry.dash}"' if entry.dash else ""
         parts.append(
-            f'<line x1="{left}" y1="{row}" x2="{left + 28}" y2="{row}" stroke="{colour}" '
-            f'stroke-width="{width}"{dash_attr}/>'
+            f'<line x1="{LEFT}" y1="{row}" x2="{LEFT + 28}" y2="{row}" stroke="{entry.colour}" '
+            f'stroke-width="{entry.width}"{dash_attr}/>'
         )
         parts.append(
-            f'<text x="{left + 34}" y="{row}" dominant-baseline="middle" fill="{INK}">'
-            f"{escape(label)}</text>"
+            f'<text x="{LEFT + 34}" y="{row}" dominant-baseline="middle" fill="{INK}">'
+            f"{escape(entry.label)}</text>"
         )
     parts.append("</g>")
-    parts.append("</svg>")
-    return "".join(parts)
+    return parts
 
 
 def _describe(months: list[ChartMonth], awarded: Decimal, unit: str) -> str:

@@ -3,6 +3,7 @@ from django.core.validators import RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from accounts.append_only import AppendOnlyError, AppendOnlyModel, append_only_message
 from allocations.enums import ChargeRule, LedgerKind, RequestKind, RequestStatus
 
 
@@ -132,16 +133,16 @@ class AllocationResource(models.Model):
 
 class LedgerQuerySet(models.QuerySet):
     def update(self, **kwargs):
-        raise TypeError("Ledger entries are append-only: they cannot be updated.")
+        raise AppendOnlyError(append_only_message(self.model, "updated"))
 
     def delete(self):
-        raise TypeError("Ledger entries are append-only: they cannot be deleted.")
+        raise AppendOnlyError(append_only_message(self.model, "deleted"))
 
     def bulk_update(self, *args, **kwargs):
-        raise TypeError("Ledger entries are append-only: they cannot be updated.")
+        raise AppendOnlyError(append_only_message(self.model, "updated"))
 
 
-class LedgerEntry(models.Model):
+class LedgerEntry(AppendOnlyModel):
     """One change to what an allocation may use. Never edited, never deleted: refused here, in
     the queryset and by database triggers (migration 0003). Balances are sums over entries."""
 
@@ -211,14 +212,6 @@ class LedgerEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.amount} on {self.allocation}"
-
-    def save(self, *args, **kwargs):
-        if self.pk is not None:
-            raise TypeError("Ledger entries are append-only: they cannot be changed.")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise TypeError("Ledger entries are append-only: they cannot be deleted.")
 
 
 class AllocationRequest(models.Model):

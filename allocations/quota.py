@@ -168,6 +168,50 @@ def _spread(amount: Decimal, count: int) -> list[Decimal]:
     return [each] * (count - 1) + [amount - each * (count - 1)]
 
 
+def _by_month(
+    months: list[date], entries: list[QuotaEntry]
+) -> tuple[list[Decimal], list[Decimal], list[Decimal]]:
+    """The ledger by month: the even split of the award and adjustments over the months from
+    the one each counts in (for both policies: the expected pace), the award and adjustments
+    in the month they count, and the usage."""
+    n = len(months)
+    monthly_shares = [ZERO] * n
+    added = [ZERO] * n
+    usage = [ZERO] * n
+    for entry in entries:
+        i = _index(months, entry.on)
+        if entry.kind in (LedgerKind.AWARD, LedgerKind.ADJUSTMENT):
+            added[i] += entry.amount
+            for k, part in enumerate(_spread(entry.amount, n - i)):
+                monthly_shares[i + k] += part
+        elif entry.kind == LedgerKind.USAGE:
+            usage[i] += -entry.amount
+    return monthly_shares, added, usage
+
+
+def _time(index: int, now: int | None) -> MonthTime:
+    """Whether the month at ``index`` is past, current or to come (``now``: today's month,
+    None before the period, past the last index after it)."""
+    if now is None or now < index:
+        return MonthTime.FUTURE
+    if now == index:
+        return MonthTime.CURRENT
+    return MonthTime.PAST
+
+
+def _summary(month: Month, may_borrow: Decimal) -> QuotaSummary:
+    """Today's month as the pages sum it up; ``may_borrow``: next month's share (monthly
+    policy, not the last month), of which the month has borrowed some already."""
+    return QuotaSummary(
+        month=month.month,
+        quota=month.available,
+        used=month.used,
+        left=max(ZERO, month.available - month.used),
+        can_borrow=max(ZERO, may_borrow - month.borrowed),
+        state=month.state,
+    )
+
+
 def quota_months(
     *,
     start: date,
@@ -179,17 +223,7 @@ def quota_months(
     """The month-by-month quota of one resource over ``start``–``end`` (see the module)."""
     months = months_of(start, end)
     n = len(months)
-    monthly_shares = [ZERO] * n  # the even split, for both policies (the expected pace)
-    added = [ZERO] * n  # award and adjustments in the month they count
-    usage = [ZERO] * n
-    for entry in entries:
-        i = _index(months, entry.on)
-        if entry.kind in (LedgerKind.AWARD, LedgerKind.ADJUSTMENT):
-            added[i] += entry.amount
-            for k, part in enumerate(_spread(entry.amount, n - i)):
-                monthly_shares[i + k] += part
-        elif entry.kind == LedgerKind.USAGE:
-            usage[i] += -entry.amount
+    monthly_shares, added, usage = _by_month(months, entries)
     awarded = sum(added, ZERO)
     now = _index(months, today) if start <= today <= end else None
     if today > end:
@@ -221,12 +255,6 @@ def quota_months(
             left_over, carried_next = ZERO, available - normal
             if last:
                 left_over, carried_next = carried_next, ZERO
-        if now is None or now < i:
-            time = MonthTime.FUTURE
-        elif now == i:
-            time = MonthTime.CURRENT
-        else:
-            time = MonthTime.PAST
         result.append(
             Month(
                 month=month,
@@ -238,23 +266,15 @@ def quota_months(
                 low_priority=used - normal,
                 forfeited=left_over,
                 state=MonthState.LOW_PRIORITY if used > normal else MonthState.NORMAL,
-                time=time,
+                time=_time(i, now),
             )
         )
         carried, borrowed_before = carried_next, borrowed
 
     summary = None
     if now is not None and now < n:
-        m = result[now]
         may_borrow = max(ZERO, shares[now + 1]) if monthly and now < n - 1 else ZERO
-        summary = QuotaSummary(
-            month=m.month,
-            quota=m.available,
-            used=m.used,
-            left=max(ZERO, m.available - m.used),
-            can_borrow=max(ZERO, may_borrow - m.borrowed),
-            state=m.state,
-        )
+        summary = _summary(result[now], may_borrow)
     # The even split of the months begun by today: what a project using its award evenly
     # would have used (the managers' under-use filter compares usage with it).
     begun = 0 if now is None else min(n, now + 1)

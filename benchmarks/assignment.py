@@ -23,28 +23,13 @@ import sys
 import time
 import tracemalloc
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 os.environ.setdefault("SECRET_KEY", "benchmark-only-secret-key")
 
-
-def ensure_database(url: str) -> None:
-    """Create the PostgreSQL database of ``url`` when it does not exist yet."""
-    import psycopg
-
-    parts = urlsplit(url)
-    name = parts.path.lstrip("/")
-    admin = urlunsplit(parts._replace(path="/postgres"))
-    with psycopg.connect(admin, autocommit=True) as connection:
-        exists = connection.execute(
-            "SELECT 1 FROM pg_database WHERE datname = %s", [name]
-        ).fetchone()
-        if not exists:
-            connection.execute(f'CREATE DATABASE "{name}"')
-            print(f"created database {name}")
+from benchmarks.database import setup_on_postgresql  # noqa: E402
 
 
 def timed(function, runs: int) -> tuple[list[float], object]:
@@ -88,22 +73,13 @@ def main() -> None:
     parser.add_argument("--pages", action="store_true", help="also time the pages")
     args = parser.parse_args()
 
-    url = os.environ.get("DATABASE_URL", "")
-    if not url.startswith(("postgres://", "postgresql://")):
-        sys.exit("Set DATABASE_URL=postgres://… (PRODUCT §10 measures on PostgreSQL).")
-    ensure_database(url)
-
-    import django
-
-    django.setup()
-    from django.core.management import call_command
+    setup_on_postgresql()
 
     from benchmarks.build_call import build_call
     from proposals.review import solver
     from proposals.review.selectors.assignment import assignment_inputs
-    from proposals.review.services.assignment import assignment_suggest, solver_inputs
+    from proposals.review.services.suggestion import assignment_suggest, solver_inputs
 
-    call_command("migrate", verbosity=0)
     code = f"BENCH {args.proposals}x{args.reviewers}x{args.reviews_per_proposal}"
     start = time.perf_counter()
     call = build_call(args.proposals, args.reviewers, args.reviews_per_proposal, code=code)

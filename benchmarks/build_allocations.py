@@ -76,21 +76,7 @@ def build_allocations(
     now = timezone.now().replace(microsecond=0)
     password = make_password(None)
     with transaction.atomic():
-        extra = {"quota_policy": policy} if policy else {}
-        call = Call.objects.create(
-            code=code,
-            name=f"{code}: benchmark call",
-            reference_prefix=prefix.upper()[:12],
-            time_zone="Europe/Berlin",
-            opens_at=now - timedelta(days=400),
-            closes_at=now - timedelta(days=300),
-            review_due_at=now - timedelta(days=250),
-            decisions_due_at=now - timedelta(days=200),
-            period_start=start,
-            period_end=end,
-            last_reference_number=count,
-            **extra,
-        )
+        call = _call(code, prefix, now, count=count, start=start, end=end, policy=policy)
         CallResource.objects.create(
             call=call,
             resource=resource,
@@ -99,42 +85,8 @@ def build_allocations(
             max_request=awarded * 10,
         )
         accounts = [account_name(prefix, n) for n in range(1, count + 1)]
-        people = User.objects.bulk_create(
-            [
-                User(
-                    email=f"{user_name(account, who)}@{EMAIL_DOMAIN}",
-                    password=password,
-                    full_name=f"{who.upper()} of {account}",
-                    affiliation="Benchmark Institute",
-                    country="DE",
-                )
-                for account in accounts
-                for who in ("pi", "m1")
-            ],
-            batch_size=2000,
-        )
-        pis, members = people[0::2], people[1::2]
-        proposals = Proposal.objects.bulk_create(
-            [
-                Proposal(
-                    call=call,
-                    pi=pi,
-                    status=ProposalStatus.AWARDED,
-                    reference=f"{call.reference_prefix}-{n:05d}",
-                    reference_number=n,
-                    title=f"Usage benchmark project {n}",
-                    acronym=account,
-                    abstract="A benchmark proposal.",
-                    field="PE6",
-                    pi_affiliation=pi.affiliation,
-                    pi_country="DE",
-                    submitted_at=now - timedelta(days=310),
-                    updated_by=pi,
-                )
-                for n, (account, pi) in enumerate(zip(accounts, pis, strict=True), start=1)
-            ],
-            batch_size=2000,
-        )
+        pis, members = _people(accounts, password)
+        proposals = _proposals(call, accounts, pis, now)
         allocations = Allocation.objects.bulk_create(
             [
                 Allocation(proposal=proposal, account=account, pi=pi, start=start, end=end)
@@ -142,34 +94,111 @@ def build_allocations(
             ],
             batch_size=2000,
         )
-        AllocationMember.objects.bulk_create(
-            [
-                AllocationMember(allocation=allocation, user=user, added_by=pi)
-                for allocation, pi, member in zip(allocations, pis, members, strict=True)
-                for user in (pi, member)
-            ],
-            batch_size=4000,
-        )
-        AllocationResource.objects.bulk_create(
-            [
-                AllocationResource(allocation=allocation, resource=resource, awarded=awarded)
-                for allocation in allocations
-            ],
-            batch_size=4000,
-        )
         starts = datetime.combine(start, time.min, tzinfo=call.tz)
-        LedgerEntry.objects.bulk_create(
-            [
-                LedgerEntry(
-                    allocation=allocation,
-                    resource=resource,
-                    kind=LedgerKind.AWARD,
-                    amount=awarded,
-                    reason=f"Award of {code}",
-                    occurred_at=starts,
-                )
-                for allocation in allocations
-            ],
-            batch_size=4000,
-        )
+        _allocation_rows(allocations, pis, members, resource, awarded, code, starts)
     return resource, allocations
+
+
+def _call(
+    code: str, prefix: str, now: datetime, *, count: int, start: date, end: date, policy
+) -> Call:
+    """The awarded call, its decisions long published, over ``start``–``end``."""
+    extra = {"quota_policy": policy} if policy else {}
+    return Call.objects.create(
+        code=code,
+        name=f"{code}: benchmark call",
+        reference_prefix=prefix.upper()[:12],
+        time_zone="Europe/Berlin",
+        opens_at=now - timedelta(days=400),
+        closes_at=now - timedelta(days=300),
+        review_due_at=now - timedelta(days=250),
+        decisions_due_at=now - timedelta(days=200),
+        period_start=start,
+        period_end=end,
+        last_reference_number=count,
+        **extra,
+    )
+
+
+def _people(accounts: list[str], password: str) -> tuple[list[User], list[User]]:
+    """A PI and a member per account, named as the import finds them."""
+    people = User.objects.bulk_create(
+        [
+            User(
+                email=f"{user_name(account, who)}@{EMAIL_DOMAIN}",
+                password=password,
+                full_name=f"{who.upper()} of {account}",
+                affiliation="Benchmark Institute",
+                country="DE",
+            )
+            for account in accounts
+            for who in ("pi", "m1")
+        ],
+        batch_size=2000,
+    )
+    return people[0::2], people[1::2]
+
+
+def _proposals(call: Call, accounts: list[str], pis: list[User], now: datetime) -> list[Proposal]:
+    return Proposal.objects.bulk_create(
+        [
+            Proposal(
+                call=call,
+                pi=pi,
+                status=ProposalStatus.AWARDED,
+                reference=f"{call.reference_prefix}-{n:05d}",
+                reference_number=n,
+                title=f"Usage benchmark project {n}",
+                acronym=account,
+                abstract="A benchmark proposal.",
+                field="PE6",
+                pi_affiliation=pi.affiliation,
+                pi_country="DE",
+                submitted_at=now - timedelta(days=310),
+                updated_by=pi,
+            )
+            for n, (account, pi) in enumerate(zip(accounts, pis, strict=True), start=1)
+        ],
+        batch_size=2000,
+    )
+
+
+def _allocation_rows(
+    allocations: list[Allocation],
+    pis: list[User],
+    members: list[User],
+    resource: Resource,
+    awarded: Decimal,
+    code: str,
+    starts: datetime,
+) -> None:
+    """Each allocation's two members, its resource and its award in the ledger."""
+    AllocationMember.objects.bulk_create(
+        [
+            AllocationMember(allocation=allocation, user=user, added_by=pi)
+            for allocation, pi, member in zip(allocations, pis, members, strict=True)
+            for user in (pi, member)
+        ],
+        batch_size=4000,
+    )
+    AllocationResource.objects.bulk_create(
+        [
+            AllocationResource(allocation=allocation, resource=resource, awarded=awarded)
+            for allocation in allocations
+        ],
+        batch_size=4000,
+    )
+    LedgerEntry.objects.bulk_create(
+        [
+            LedgerEntry(
+                allocation=allocation,
+                resource=resource,
+                kind=LedgerKind.AWARD,
+                amount=awarded,
+                reason=f"Award of {code}",
+                occurred_at=starts,
+            )
+            for allocation in allocations
+        ],
+        batch_size=4000,
+    )

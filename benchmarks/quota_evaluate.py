@@ -31,7 +31,7 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 os.environ.setdefault("SECRET_KEY", "benchmark-only-secret-key")
 
-from benchmarks.assignment import ensure_database  # noqa: E402
+from benchmarks.database import setup_on_postgresql  # noqa: E402
 
 
 class Rollback(Exception):
@@ -44,25 +44,12 @@ def main() -> None:
     parser.add_argument("--prefix", default="qe")
     args = parser.parse_args()
 
-    url = os.environ.get("DATABASE_URL", "")
-    if not url.startswith(("postgres://", "postgresql://")):
-        sys.exit("Set DATABASE_URL=postgres://… (PRODUCT §10 measures on PostgreSQL).")
-    ensure_database(url)
+    setup_on_postgresql()
+    from django.db import connection
 
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-    from django.db import connection, transaction
-    from django.test.utils import CaptureQueriesContext, override_settings
-
-    from allocations.enums import LedgerKind
-    from allocations.models import LedgerEntry
-    from allocations.services.quota import quota_evaluate
     from benchmarks.build_allocations import build_allocations
     from tests.allocation_factories import period_around_today
 
-    call_command("migrate", verbosity=0)
     start_date, end_date = period_around_today(started_months_ago=3, months=12)
     prefix = f"{args.prefix}{start_date:%y%m}"
     start = time.perf_counter()
@@ -76,6 +63,26 @@ def main() -> None:
         awarded=awarded,
         policy="monthly",
     )
+    add_usage(allocations, resource, awarded, start_date)
+    print(
+        f"{len(allocations)} allocations {start_date}–{end_date}: ready in"
+        f" {time.perf_counter() - start:.1f} s"
+    )
+
+    # Earlier runs' rolled-back rows stay behind as dead tuples: clean them first.
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE allocations_ledgerentry")
+        cursor.execute("VACUUM ANALYZE notifications_outboxmessage")
+
+    evaluate_twice()
+
+
+def add_usage(allocations, resource, awarded: Decimal, start_date) -> None:
+    """Three months of usage on each allocation, a share of the award drawn from a seeded
+    generator (none when the allocations have usage already)."""
+    from allocations.enums import LedgerKind
+    from allocations.models import LedgerEntry
+
     if not LedgerEntry.objects.filter(allocation=allocations[0], kind=LedgerKind.USAGE).exists():
         rng = random.Random(2027)
         tz = allocations[0].proposal.call.tz
@@ -98,15 +105,15 @@ def main() -> None:
                     )
                 )
         LedgerEntry.objects.bulk_create(entries, batch_size=5000)
-    print(
-        f"{len(allocations)} allocations {start_date}–{end_date}: ready in"
-        f" {time.perf_counter() - start:.1f} s"
-    )
 
-    # Earlier runs' rolled-back rows stay behind as dead tuples: clean them first.
-    with connection.cursor() as cursor:
-        cursor.execute("VACUUM ANALYZE allocations_ledgerentry")
-        cursor.execute("VACUUM ANALYZE notifications_outboxmessage")
+
+def evaluate_twice() -> None:
+    """``quota_evaluate`` twice in a transaction that is rolled back (the second run finds the
+    emails already queued), with seconds, queries and what each run did."""
+    from django.db import connection, transaction
+    from django.test.utils import CaptureQueriesContext, override_settings
+
+    from allocations.services.quota import quota_evaluate
 
     locmem = "django.core.mail.backends.locmem.EmailBackend"
     with override_settings(EMAIL_BACKEND=locmem):

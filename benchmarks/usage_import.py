@@ -30,7 +30,8 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 os.environ.setdefault("SECRET_KEY", "benchmark-only-secret-key")
 
-from benchmarks.assignment import ensure_database, mib  # noqa: E402
+from benchmarks.assignment import mib  # noqa: E402
+from benchmarks.database import setup_on_postgresql  # noqa: E402
 from benchmarks.sacct_generate import HEADER, write  # noqa: E402
 
 START, END = date(2025, 5, 1), date(2026, 4, 30)
@@ -83,40 +84,19 @@ def main() -> None:
     parser.add_argument("--tracemalloc", action="store_true", help="trace Python's peak (slow)")
     args = parser.parse_args()
 
-    url = os.environ.get("DATABASE_URL", "")
-    if not url.startswith(("postgres://", "postgresql://")):
-        sys.exit("Set DATABASE_URL=postgres://… (PRODUCT §10 measures on PostgreSQL).")
-    ensure_database(url)
-
-    import django
-
-    django.setup()
-    from django.core.management import call_command
+    setup_on_postgresql()
     from django.db import connection, transaction
 
     from allocations.services.usage_import import usage_import
     from benchmarks.build_allocations import build_allocations
 
-    call_command("migrate", verbosity=0)
     start = time.perf_counter()
     _, allocations = build_allocations(
         args.accounts, prefix=args.prefix, cluster=args.cluster, start=START, end=END
     )
     print(f"{len(allocations)} allocations: ready in {time.perf_counter() - start:.1f} s")
 
-    path = args.file or Path(f"/tmp/sacct-{args.prefix}-{args.accounts}-{args.lines}.txt")
-    if not path.exists():
-        start = time.perf_counter()
-        write(
-            path,
-            args.lines,
-            accounts=args.accounts,
-            prefix=args.prefix,
-            cluster=args.cluster,
-            start=START,
-            end=END,
-        )
-        print(f"{path}: written in {time.perf_counter() - start:.1f} s")
+    path = sacct_file(args)
     size = path.stat().st_size
 
     # Each run's rolled-back rows stay behind as dead tuples and index entries for the same
@@ -143,27 +123,49 @@ def main() -> None:
     total = time.perf_counter() - start
     traced = tracemalloc.get_traced_memory()[1] if args.tracemalloc else None
     tracemalloc.stop()
-    lines_read = report.lines_read
+    print(f"file {path} ({size / 2**20:.0f} MiB), {report.lines_read} lines read")
+    print_report(report, seconds, total, traced, kept=args.keep)
+    copied, rows = copy_seconds(path)
+    print(
+        f"COPY limit: {rows} rows in {copied:.2f} s, {rows / copied:,.0f} rows/s"
+        f" (usage_import is {seconds / copied:.1f}× that)"
+    )
 
-    print(f"file {path} ({size / 2**20:.0f} MiB), {lines_read} lines read")
+
+def sacct_file(args: argparse.Namespace) -> Path:
+    """The sacct file to import: ``--file``, or one written for these arguments (once)."""
+    path = args.file or Path(f"/tmp/sacct-{args.prefix}-{args.accounts}-{args.lines}.txt")
+    if not path.exists():
+        start = time.perf_counter()
+        write(
+            path,
+            args.lines,
+            accounts=args.accounts,
+            prefix=args.prefix,
+            cluster=args.cluster,
+            start=START,
+            end=END,
+        )
+        print(f"{path}: written in {time.perf_counter() - start:.1f} s")
+    return path
+
+
+def print_report(report, seconds: float, total: float, traced: int | None, *, kept: bool) -> None:
+    """What the import did, its speed against the target, and the peak memory."""
+    lines_read = report.lines_read
     print(
         f"charged {report.charged}, corrected {report.corrected}, duplicates "
         f"{report.duplicates}, skipped {sum(report.skipped.values())} {dict(report.skipped)}"
     )
     print(
         f"usage_import: {seconds:.2f} s, {lines_read / seconds:,.0f} lines/s"
-        f" (with the {'commit' if args.keep else 'rollback'} {total:.2f} s;"
+        f" (with the {'commit' if kept else 'rollback'} {total:.2f} s;"
         " target 1,000,000 lines under 30 s)"
     )
     if lines_read < 1_000_000:
         print(f"  extrapolated to 1,000,000 lines: {seconds * 1_000_000 / lines_read:.1f} s")
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
     print(f"peak memory: max RSS {mib(rss)}" + (f", traced {mib(traced)}" if traced else ""))
-    copied, rows = copy_seconds(path)
-    print(
-        f"COPY limit: {rows} rows in {copied:.2f} s, {rows / copied:,.0f} rows/s"
-        f" (usage_import is {seconds / copied:.1f}× that)"
-    )
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pypdf import PdfWriter
 from pypdf.generic import DecodedStreamObject, DictionaryObject, NameObject
 
+from proposals.calls.models import CallCriterion
 from proposals.review.enums import Recommendation, ReviewKind, ReviewState, TechnicalVerdict
 from proposals.submission.enums import ProposalStatus
 
@@ -366,6 +367,22 @@ REVIEWS = [
         day=2,
     ),
 ]
+
+
+def demo_score(
+    scores: tuple[int, ...], position: int, criterion: CallCriterion, *, complete: bool
+) -> int | None:
+    """The demo score of the criterion at ``position``, on its scale. A submitted review
+    scores every criterion: a call with more criteria than the demo (an existing closed
+    call) gets the mean of the demo scores for the others."""
+    if position < len(scores):
+        value = scores[position]
+    elif complete and scores:
+        value = round(sum(scores) / len(scores))
+    else:
+        return None
+    return min(max(value, criterion.scale_min), criterion.scale_max)
+
 
 # Each submitted proposal's description has this many pages (within every demo call's limit).
 DESCRIPTION_PAGES = 4

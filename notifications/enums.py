@@ -28,3 +28,38 @@ MESSAGE_LIFECYCLE = Lifecycle(
         MessageStatus.FAILED: frozenset({MessageStatus.QUEUED}),
     },
 )
+
+
+class EmailKind(models.TextChoices):
+    """Every kind of email Allot writes itself: one folder ``templates/emails/<kind>/`` each,
+    with ``subject.txt``, ``body.txt`` and ``body.html``. (django-allauth's account emails are
+    rendered by allauth and queued as ``account-<template>``: not listed here.)"""
+
+    # Calls
+    CALL_OPENED = "call-opened", _("A call opened")
+    CALL_ROLE_ADDED = "call-role-added", _("A role in a call")
+    # Submission
+    TEAM_INVITATION = "team-invitation", _("Invitation to a proposal's team")
+    DEADLINE_REMINDER = "deadline-reminder", _("Deadline reminder")
+    PROPOSAL_SUBMITTED = "proposal-submitted", _("Proposal submitted")
+    PROPOSAL_WITHDRAWN = "proposal-withdrawn", _("Proposal withdrawn")
+    # Review
+    REVIEW_ASSIGNED = "review-assigned", _("Review assigned")
+    REVIEW_REMINDER = "review-reminder", _("Review reminder")
+    REVIEW_OVERDUE = "review-overdue", _("Review overdue")
+    REVIEWS_COMPLETE = "reviews-complete", _("All reviews in")
+    REPLY_OPEN = "reply-open", _("Right of reply open")
+    REPLY_CLOSING = "reply-closing", _("Right of reply closing")
+    # Decisions and awards
+    DECISION_PUBLISHED = "decision-published", _("Decision published")
+    AWARD_DECLINED = "award-declined", _("Award declined")
+    # Allocations
+    ALLOCATION_ACTIVE = "allocation-active", _("Allocation active")
+    ALLOCATION_USAGE = "allocation-usage", _("Allocation usage")
+    ALLOCATION_LOWPRIO = "allocation-lowprio", _("Allocation at low priority")
+    ALLOCATION_EXPIRING = "allocation-expiring", _("Allocation ending")
+    ALLOCATION_REPORT_DUE = "allocation-report-due", _("Final report due")
+    ALLOCATION_REQUEST_NEW = "allocation-request-new", _("New allocation request")
+    ALLOCATION_REQUEST_DECIDED = "allocation-request-decided", _("Allocation request decided")
+    # The outbox's own example, which its tests send: copy its folder to add a kind.
+    OUTBOX_EXAMPLE = "outbox-example", _("Example")

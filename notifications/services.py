@@ -20,7 +20,7 @@ from django.template import Context
 from django.template.loader import get_template, render_to_string
 from django.utils import timezone
 
-from notifications.enums import MESSAGE_LIFECYCLE, MessageStatus
+from notifications.enums import MESSAGE_LIFECYCLE, EmailKind, MessageStatus
 from notifications.models import OutboxMessage
 
 log = logging.getLogger(__name__)
@@ -36,7 +36,7 @@ def _render_plain(template_name: str, context: dict) -> str:
 
 
 def outbox_queue(
-    *, kind: str, event: str, recipient: str, context: dict, user=None
+    *, kind: EmailKind, event: str, recipient: str, context: dict, user=None
 ) -> OutboxMessage:
     """Render ``templates/emails/<kind>/`` for ``recipient`` and queue it once for ``event``.
 
@@ -56,6 +56,26 @@ def outbox_queue(
         body_text=body_text,
         body_html=body_html,
     )
+
+
+def outbox_queue_each(*, kind: EmailKind, event: str, people: Iterable, context: dict) -> int:
+    """Queue ``kind`` once for ``event`` to each of ``people`` (users), each with themselves as
+    ``person`` in the context: the event and the recipient's address are the key, so running
+    it again queues nobody twice. Returns how many people it was given.
+
+    Side effects: those of ``outbox_queue``, per person.
+    """
+    count = 0
+    for person in people:
+        outbox_queue(
+            kind=kind,
+            event=event,
+            recipient=person.email,
+            user=person,
+            context={**context, "person": person},
+        )
+        count += 1
+    return count
 
 
 def _header_line(subject: str) -> str:
@@ -122,7 +142,7 @@ def outbox_queue_rendered(
 class Outgoing:
     """One email for ``outbox_queue_many``: the arguments of ``outbox_queue``."""
 
-    kind: str
+    kind: EmailKind
     event: str
     recipient: str
     context: dict

@@ -1,31 +1,32 @@
 """Publishing a call's decisions, the PI's answer to an award, and the waitlist (PRODUCT §6).
 
 Each service runs one transaction that calls the proposals' half
-(``proposals.services.decisions``: states, budgets, audit) and then does what belongs to this
-app: the allocations of the awards, the ledger, and the emails. ``allocations`` may import
-``proposals``; never the other way round.
+(``proposals.decisions.services.publishing``: states, budgets, audit) and then does what
+belongs to this app: the allocations of the awards, the ledger, and the emails.
+``allocations`` may import ``proposals``; never the other way round.
 """
 
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from django.conf import settings
 from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
 
 from accounts.models import User
+from accounts.selectors import active_call_managers
 from allocations.enums import LedgerKind
 from allocations.models import Allocation, LedgerEntry
 from allocations.services.awards import allocation_create_for_award
-from notifications.services import outbox_queue
+from notifications.enums import EmailKind
+from notifications.services import outbox_queue_each
 from proposals.calls.models import AuditEntry, Call
 from proposals.calls.services import audit_record
 from proposals.decisions.enums import AWARDING, DecisionOutcome
 from proposals.decisions.models import Decision
-from proposals.decisions.selectors import team_recipients
-from proposals.decisions.services import (
+from proposals.decisions.selectors.applicant import team_recipients
+from proposals.decisions.services.publishing import (
     decision_promote,
     decision_respond,
     decisions_mark_published,
@@ -78,15 +79,9 @@ def _email_team(
         "amounts": _amounts_of(decision),
         "promoted": promoted,
     }
-    for person in people:
-        outbox_queue(
-            kind="decision-published",
-            event=event,
-            recipient=person.email,
-            user=person,
-            context={**context, "person": person},
-        )
-    return len(people)
+    return outbox_queue_each(
+        kind=EmailKind.DECISION_PUBLISHED, event=event, people=people, context=context
+    )
 
 
 def decisions_publish(*, call: Call, by: User, now: datetime | None = None) -> PublishResult:
@@ -184,21 +179,14 @@ def award_decline_release(
 
 def _email_managers_declined(decision: Decision) -> None:
     """Tell every call manager that an award was declined: its hours can go to the waitlist."""
-    managers = (
-        User.objects.filter(groups__name=settings.CALL_MANAGERS_GROUP, is_active=True)
-        .order_by("email", "pk")
-        .distinct()
-    )
     proposal = decision.proposal
     context = {"proposal": proposal, "call": proposal.call, "amounts": _amounts_of(decision)}
-    for manager in managers:
-        outbox_queue(
-            kind="award-declined",
-            event=f"award-declined:{proposal.pk}",
-            recipient=manager.email,
-            user=manager,
-            context={**context, "person": manager},
-        )
+    outbox_queue_each(
+        kind=EmailKind.AWARD_DECLINED,
+        event=f"award-declined:{proposal.pk}",
+        people=active_call_managers(),
+        context=context,
+    )
 
 
 def award_respond(

@@ -44,6 +44,7 @@ from allocations.selectors.ledger import (
     resource_ledgers,
     today_for,
 )
+from notifications.enums import EmailKind
 from notifications.services import Outgoing, outbox_queue_many
 
 log = logging.getLogger(__name__)
@@ -68,7 +69,7 @@ class Summary:
 
 @dataclass(frozen=True)
 class _Mail:
-    kind: str
+    kind: EmailKind
     event: str
     allocation: Allocation
     context: dict
@@ -149,7 +150,9 @@ def _mails_for(allocation: Allocation, ledgers: list[ResourceLedger], today: dat
     mails = []
     active = today <= allocation.end
     if active:
-        mails.append(_Mail("allocation-active", f"allocation-active:{pk}", allocation, base))
+        mails.append(
+            _Mail(EmailKind.ALLOCATION_ACTIVE, f"allocation-active:{pk}", allocation, base)
+        )
     for ledger in ledgers:
         code = ledger.resource.code
         awarded, used = ledger.totals.awarded, ledger.totals.used
@@ -158,7 +161,7 @@ def _mails_for(allocation: Allocation, ledgers: list[ResourceLedger], today: dat
             if reached is not None:
                 mails.append(
                     _Mail(
-                        "allocation-usage",
+                        EmailKind.ALLOCATION_USAGE,
                         f"allocation-usage:{pk}:{code}:{reached}",
                         allocation,
                         {
@@ -174,7 +177,7 @@ def _mails_for(allocation: Allocation, ledgers: list[ResourceLedger], today: dat
         if active and quota is not None and quota.state == MonthState.LOW_PRIORITY:
             mails.append(
                 _Mail(
-                    "allocation-lowprio",
+                    EmailKind.ALLOCATION_LOWPRIO,
                     f"allocation-lowprio:{pk}:{code}:{quota.month:%Y-%m}",
                     allocation,
                     {**base, "resource": ledger.resource, "month": quota.month, "quota": quota},
@@ -183,7 +186,7 @@ def _mails_for(allocation: Allocation, ledgers: list[ResourceLedger], today: dat
     if active and today >= allocation.end - timedelta(days=EXPIRING_DAYS):
         mails.append(
             _Mail(
-                "allocation-expiring",
+                EmailKind.ALLOCATION_EXPIRING,
                 f"allocation-expiring:{pk}",
                 allocation,
                 {**base, "ledgers": ledgers},
@@ -192,7 +195,7 @@ def _mails_for(allocation: Allocation, ledgers: list[ResourceLedger], today: dat
     if not active:
         mails.append(
             _Mail(
-                "allocation-report-due",
+                EmailKind.ALLOCATION_REPORT_DUE,
                 f"allocation-report-due:{pk}",
                 allocation,
                 {**base, "due": report_due(allocation)},

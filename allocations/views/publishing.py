@@ -17,9 +17,9 @@ from django.views.decorators.http import require_POST
 from accounts.decorators import manager_required
 from allocations.services import publishing as services
 from proposals.calls.selectors import get_call_for_manager
-from proposals.decisions import selectors
 from proposals.decisions.forms import PromoteForm
 from proposals.decisions.models import Decision
+from proposals.decisions.selectors import deciding
 from proposals.decisions.views import decisions_url, render_decisions
 from proposals.submission.rules import is_pi
 from proposals.submission.selectors.proposals import get_proposal_for_user
@@ -74,10 +74,10 @@ def waitlist_promote(request: HttpRequest, pk: int, proposal_pk: int) -> HttpRes
     """Award a waitlisted proposal within what the budgets have left; a refusal comes back
     on the decisions page beside the proposal's form, with the amounts typed."""
     call = get_call_for_manager(user=request.user, pk=pk)
-    proposal = selectors.get_waitlisted_for_manager(
+    proposal = deciding.get_waitlisted_for_manager(
         user=request.user, call=call, proposal_pk=proposal_pk
     )
-    sheet = selectors.decision_sheet(call=call, user=request.user, page=1)
+    sheet = deciding.decision_sheet(call=call, user=request.user, page=1)
     row = next((r for r in sheet.waitlist if r.proposal_id == proposal.pk), None)
     if row is None:
         messages.error(

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_POST
 from accounts.decorators import manager_required
 from allocations.forms.researcher import RequestDecisionForm
 from allocations.selectors.researcher import get_request_for_manager
-from allocations.services.researcher import allocation_request_decide
+from allocations.services.requests import allocation_request_decide
 
 
 def _back(request: HttpRequest, default: str) -> HttpResponse:

@@ -5,8 +5,6 @@ Every view fetches-and-checks through ``selectors_researcher``: the PI, current 
 call managers see an allocation, anyone else gets 404; only the PI acts (403 for the others).
 """
 
-import logging
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -20,6 +18,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from accounts.files import declared_length, private_file_download
 from accounts.rules import is_call_manager
 from allocations.chart import render_usage_chart, series_from_quota
 from allocations.forms.researcher import (
@@ -38,10 +37,9 @@ from allocations.selectors.researcher import (
     get_allocation_for_user,
     pending_requests,
 )
-from allocations.services import researcher as services
+from allocations.services import members, reports
+from allocations.services.requests import allocation_request_create
 from proposals.submission.forms.attachments import SizeCappedUploadHandler
-
-log = logging.getLogger(__name__)
 
 # Room for the CSRF token and the multipart headers around the file.
 FORM_OVERHEAD = 64 * 1024
@@ -146,7 +144,7 @@ def member_add(request: HttpRequest, pk: int) -> HttpResponse:
     form = MemberAddForm(request.POST)
     if form.is_valid():
         try:
-            membership = services.allocation_member_add(
+            membership = members.allocation_member_add(
                 allocation=allocation, email=form.cleaned_data["email"], by=request.user
             )
         except ValidationError as error:
@@ -170,7 +168,7 @@ def member_remove(request: HttpRequest, pk: int, member_pk: int) -> HttpResponse
         allocation.members.select_related("user", "allocation"), pk=member_pk
     )
     try:
-        services.allocation_member_remove(membership=membership, by=request.user)
+        members.allocation_member_remove(membership=membership, by=request.user)
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:
@@ -195,7 +193,7 @@ def request_more(request: HttpRequest, pk: int) -> HttpResponse:
         if form.is_valid():
             data = form.cleaned_data
             try:
-                services.allocation_request_create(
+                allocation_request_create(
                     allocation=allocation,
                     by=request.user,
                     kind=data["kind"],
@@ -233,20 +231,13 @@ def request_more(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-def _content_length(request: HttpRequest) -> int:
-    try:
-        return int(request.META.get("CONTENT_LENGTH") or 0)
-    except ValueError:
-        return 0
-
-
 def _render_report(
     request: HttpRequest, allocation: Allocation, form: FinalReportForm | None, status: int = 200
 ) -> HttpResponse:
     summary = allocation_summary(allocation=allocation, user=request.user)
     is_pi = is_allocation_pi(request.user, allocation)
     if form is None and is_pi and summary.report.can_upload_now:
-        form = FinalReportForm(max_bytes=services.FINAL_REPORT_MAX_BYTES)
+        form = FinalReportForm(max_bytes=reports.FINAL_REPORT_MAX_BYTES)
     return render(
         request,
         "allocations/final_report.html",
@@ -276,8 +267,8 @@ def final_report(request: HttpRequest, pk: int) -> HttpResponse:
     _require_pi(
         request, allocation, _("Only the principal investigator can upload the final report.")
     )
-    max_bytes = services.FINAL_REPORT_MAX_BYTES
-    if _content_length(request) > max_bytes + FORM_OVERHEAD:
+    max_bytes = reports.FINAL_REPORT_MAX_BYTES
+    if declared_length(request) > max_bytes + FORM_OVERHEAD:
         # Nothing of the body is read, so nothing is stored: no CSRF check is needed to say no.
         form = FinalReportForm(max_bytes=max_bytes)
         form.refuse_unread()
@@ -294,12 +285,12 @@ def _upload(
     form = FinalReportForm(
         request.POST,
         request.FILES,
-        max_bytes=services.FINAL_REPORT_MAX_BYTES,
+        max_bytes=reports.FINAL_REPORT_MAX_BYTES,
         too_large="file" in handler.too_large,
     )
     if form.is_valid():
         try:
-            report = services.final_report_upload(
+            report = reports.final_report_upload(
                 allocation=allocation, by=request.user, upload=form.cleaned_data["file"]
             )
         except ValidationError as error:
@@ -327,17 +318,9 @@ def final_report_download(request: HttpRequest, pk: int) -> FileResponse:
     report = FinalReport.objects.filter(allocation=allocation).first()
     if report is None:
         raise Http404("No final report yet.")
-    try:
-        handle = report.file.open("rb")
-    except FileNotFoundError as exc:
-        log.error(
-            "final report file missing",
-            extra={"ctx_report": report.pk, "ctx_file": report.file.name},
-        )
-        raise Http404("The file is missing.") from exc
-    response = FileResponse(
-        handle, as_attachment=True, filename=report.original_name, content_type="application/pdf"
+    return private_file_download(
+        report.file,
+        filename=report.original_name,
+        what="final report",
+        log_extra={"ctx_report": report.pk},
     )
-    response["X-Content-Type-Options"] = "nosniff"
-    patch_cache_control(response, private=True, no_store=True)
-    return response

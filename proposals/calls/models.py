@@ -8,6 +8,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from accounts.append_only import AppendOnlyModel
 from accounts.models import TIME_ZONE_CHOICES
 from proposals.calls.enums import CallRoleKind, CallStatus, QuotaPolicy, ReviewVisibility
 
@@ -283,7 +284,7 @@ class CallRole(models.Model):
         return f"{self.email} · {self.get_role_display()} · {self.call}"
 
 
-class AuditEntry(models.Model):
+class AuditEntry(AppendOnlyModel):
     """Who changed what, when, with the state before and after (PRODUCT §9). Append-only."""
 
     call = models.ForeignKey(
@@ -309,11 +310,3 @@ class AuditEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.action} {self.subject_type}#{self.subject_id}"
-
-    def save(self, *args, **kwargs):
-        if self.pk is not None:
-            raise ValueError("Audit entries are append-only.")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise ValueError("Audit entries are append-only.")

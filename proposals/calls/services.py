@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
 from accounts.models import User
+from notifications.enums import EmailKind
 from notifications.services import outbox_queue
 from proposals.calls.cycles import CYCLE_MONTHS, next_cycle_label, shift_date, shift_datetime
 from proposals.calls.enums import CallRoleKind
@@ -344,7 +345,7 @@ def call_role_add(
             # Another manager added the same person at the same moment.
             return CallRole.objects.get(call=call, role=role, email__iexact=email), False
         outbox_queue(
-            kind="call-role-added",
+            kind=EmailKind.CALL_ROLE_ADDED,
             event=f"call-role-added:{call_role.pk}",
             recipient=email,
             user=user,

@@ -16,8 +16,8 @@ from django.utils.translation import gettext_lazy
 from accounts.formatting import amount as format_amount
 from proposals.calls.models import CallResource
 from proposals.decisions.enums import AWARDING, DecisionOutcome
-from proposals.decisions.selectors import AmountCell, DecisionRow, ShownDecision
-from proposals.decisions.services import DecisionData
+from proposals.decisions.selectors.deciding import AmountCell, DecisionRow, ShownDecision
+from proposals.decisions.services.saving import DecisionData
 from proposals.submission.models import Proposal
 
 MESSAGE_MAX = 5000

@@ -24,8 +24,9 @@ from accounts.decorators import manager_required
 from accounts.rules import is_call_manager
 from proposals.calls.models import Call
 from proposals.calls.rules import can_manage_call
-from proposals.decisions import selectors, services
 from proposals.decisions.forms import DecisionsForm, PromoteForm, shown_from_post
+from proposals.decisions.selectors import applicant, deciding
+from proposals.decisions.services import saving as services
 from proposals.submission.selectors.proposals import get_proposal_for_user
 from proposals.submission.views.common import proposal_page_context
 
@@ -46,10 +47,9 @@ def decisions_reader(view: Callable) -> Callable:
     return wrapper
 
 
-def _page(request: HttpRequest) -> int:
-    """The page asked for (query string or form); anything that is not a number is page 1."""
-    value = request.POST.get("page") or request.GET.get("page") or "1"
-    return int(value) if value.isdigit() else 1
+def _asked_page(request: HttpRequest) -> str | int:
+    """The page asked for (form or query string), as ``Paginator.get_page`` reads it."""
+    return request.POST.get("page") or request.GET.get("page") or 1
 
 
 def decisions_url(call: Call, page: int = 1, anchor: str = "") -> str:
@@ -63,7 +63,7 @@ def render_decisions(
     request: HttpRequest,
     call: Call,
     *,
-    sheet: selectors.DecisionSheet | None = None,
+    sheet: deciding.DecisionSheet | None = None,
     form: DecisionsForm | None = None,
     errors: list[str] | None = None,
     suggested: bool = False,
@@ -75,7 +75,7 @@ def render_decisions(
     published, read-only otherwise; after publication, the declined awards and the waitlist.
     Also drawn by ``allocations.views.publishing`` (the confirm step, a refused promotion)."""
     user = request.user
-    sheet = sheet or selectors.decision_sheet(call=call, user=user, page=_page(request))
+    sheet = sheet or deciding.decision_sheet(call=call, user=user, page=_asked_page(request))
     can_manage = can_manage_call(user, call)
     can_edit = can_manage and not sheet.published
     if can_edit and form is None:
@@ -117,23 +117,22 @@ def render_decisions(
 def manage_decisions(request: HttpRequest, pk: int) -> HttpResponse:
     """The decisions of a call: managers save one page of rows at a time; the committee
     reads. A refused save comes back with every typed value and the reason at the top."""
-    call = selectors.get_call_for_decisions(user=request.user, pk=pk)
+    call = deciding.get_call_for_decisions(user=request.user, pk=pk)
     if request.method == "GET":
         return render_decisions(request, call)
     if not can_manage_call(request.user, call):
         raise PermissionDenied(_("Only call managers change decisions; the committee reads them."))
-    page = _page(request)
+    sheet = deciding.decision_sheet(
+        call=call, user=request.user, page=_asked_page(request), shown=shown_from_post(request.POST)
+    )
     if call.decisions_published_at is not None:
         messages.error(request, _("The decisions are published; they can no longer be changed."))
-        return redirect(decisions_url(call, page))
-    sheet = selectors.decision_sheet(
-        call=call, user=request.user, page=page, shown=shown_from_post(request.POST)
-    )
+        return redirect(decisions_url(call, sheet.page))
     form = DecisionsForm(request.POST, rows=sheet.rows, offers=sheet.offers)
     errors: list[str] = []
     if form.is_valid():
         rows = form.decisions(
-            proposals=selectors.proposals_by_id(call=call, ids=[r.proposal_id for r in sheet.rows])
+            proposals=deciding.proposals_by_id(call=call, ids=[r.proposal_id for r in sheet.rows])
         )
         try:
             written = services.decisions_save(call=call, by=request.user, rows=rows)
@@ -154,16 +153,18 @@ def manage_decisions(request: HttpRequest, pk: int) -> HttpResponse:
 def decisions_suggest(request: HttpRequest, pk: int) -> HttpResponse:
     """The decisions form filled with the suggested awards (``decisions_suggest``); nothing
     is saved until the manager presses Save."""
-    call = selectors.get_call_for_decisions(user=request.user, pk=pk)
+    call = deciding.get_call_for_decisions(user=request.user, pk=pk)
     if call.decisions_published_at is not None:
         messages.error(request, _("The decisions are published; they can no longer change."))
         return redirect(decisions_url(call))
     suggestion = services.decisions_suggest(call=call, by=request.user)
     shown = {
-        data.proposal.pk: selectors.ShownDecision(outcome=data.outcome, amounts=data.amounts)
+        data.proposal.pk: deciding.ShownDecision(outcome=data.outcome, amounts=data.amounts)
         for data in suggestion
     }
-    sheet = selectors.decision_sheet(call=call, user=request.user, page=_page(request), shown=shown)
+    sheet = deciding.decision_sheet(
+        call=call, user=request.user, page=_asked_page(request), shown=shown
+    )
     form = DecisionsForm(rows=sheet.rows, offers=sheet.offers)
     return render_decisions(request, call, sheet=sheet, form=form, suggested=True)
 
@@ -174,10 +175,10 @@ def decision_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """The decision on a proposal: its team sees it once published (and is told it is not
     yet before); managers and the committee see it as saved. The PI answers an award here."""
     proposal = get_proposal_for_user(user=request.user, pk=pk)
-    if not selectors.can_read_decision(request.user, proposal):
+    if not applicant.can_read_decision(request.user, proposal):
         raise PermissionDenied(_("Only the proposal's team and the committee see its decision."))
     context = proposal_page_context(request, proposal, section="decision")
-    shown = selectors.proposal_decision(proposal=proposal, user=request.user)
+    shown = applicant.proposal_decision(proposal=proposal, user=request.user)
     decision = shown.decision
     context.update(
         shown=shown,

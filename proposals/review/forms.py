@@ -23,7 +23,8 @@ from proposals.review.selectors.reviewing import (
     recommended_field_name,
     score_field_name,
 )
-from proposals.review.services.reviewing import DECLINE_REASON_MAX_LENGTH, TEXT_FIELDS
+from proposals.review.services.content import TEXT_FIELDS
+from proposals.review.services.reviewing import DECLINE_REASON_MAX_LENGTH
 from proposals.submission.forms.proposal import PlainTextField, grouped_number, plain_number
 from proposals.submission.models import ResourceRequest
 

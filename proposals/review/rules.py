@@ -70,9 +70,9 @@ def reviews_shared_with_team(call: Call, now: datetime) -> bool:
 
 def can_read_reviews(user: User, proposal: Proposal, now: datetime) -> bool:
     """Whether ``user`` may read the reviews of ``proposal`` now, in whichever view is theirs
-    (``proposals.selectors.ranking.proposal_reviews``): its team once the reviews are shared
-    with it (someone on the team gets the team's view whatever other role they hold in the
-    call); managers, and committee members not in conflict; an assigned reviewer as the
+    (``proposals.review.selectors.shown_reviews.proposal_reviews``): its team once the reviews
+    are shared with it (someone on the team gets the team's view whatever other role they hold
+    in the call); managers, and committee members not in conflict; an assigned reviewer as the
     call's setting allows."""
     if is_team_member(user, proposal):
         return reviews_shared_with_team(proposal.call, now)

@@ -1,6 +1,6 @@
 """Scores of reviews and proposals, with the per-reviewer normalisation (PRODUCT §5.3).
 
-Pure functions on plain values: no database, no Django. ``proposals.selectors.ranking``
+Pure functions on plain values: no database, no Django. ``proposals.review.selectors.ranking``
 reads the rows and hands them here. Scores, means and spreads are exact ``Decimal``
 arithmetic (28 significant digits); the normalisation takes square roots, so it works in
 floats (15 significant digits, ample for two shown decimals, and several times faster over

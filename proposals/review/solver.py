@@ -220,6 +220,65 @@ def _pair_mask(
     return mask
 
 
+def _left(
+    proposals: Sequence[ProposalNeed],
+    reviewers: Sequence[ReviewerOffer],
+    fixed: set[tuple[int, int]],
+    p_index: dict[int, int],
+    r_index: dict[int, int],
+) -> tuple[np.ndarray, np.ndarray]:
+    """What each proposal still needs and each reviewer can still take, the ``fixed`` pairs
+    counted."""
+    fixed_count = np.zeros(len(proposals), dtype=np.int64)
+    load = np.zeros(len(reviewers), dtype=np.int64)
+    for proposal_id, reviewer_id in fixed:
+        if proposal_id in p_index:
+            fixed_count[p_index[proposal_id]] += 1
+        if reviewer_id in r_index:
+            load[r_index[reviewer_id]] += 1
+    needed = np.array([p.needed for p in proposals], dtype=np.int64)
+    capacity = np.array([r.capacity for r in reviewers], dtype=np.int64)
+    return np.maximum(needed - fixed_count, 0), np.maximum(capacity - load, 0)
+
+
+def _flow(
+    need_left: np.ndarray,
+    load_left: np.ndarray,
+    arc_p: np.ndarray,
+    arc_r: np.ndarray,
+    cost: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, int]:
+    """The maximum flow of least cost from a source through the proposals (capacity: what
+    each needs) and the allowed pairs (one each) to the reviewers (what each can take) and a
+    sink. Returns the reviews suggested per proposal, which arcs are chosen, and the cost."""
+    n_p, n_r = len(need_left), len(load_left)
+    flow = min_cost_flow.SimpleMinCostFlow()
+    source, sink = 0, n_p + n_r + 1
+    proposal_nodes = np.arange(1, n_p + 1, dtype=np.int32)
+    reviewer_nodes = np.arange(n_p + 1, n_p + n_r + 1, dtype=np.int32)
+    tails = np.concatenate(
+        [np.full(n_p, source, dtype=np.int32), proposal_nodes[arc_p], reviewer_nodes]
+    )
+    heads = np.concatenate(
+        [proposal_nodes, reviewer_nodes[arc_r], np.full(n_r, sink, dtype=np.int32)]
+    )
+    capacities = np.concatenate([need_left, np.ones(len(arc_p), dtype=np.int64), load_left])
+    costs = np.concatenate(
+        [np.zeros(n_p, dtype=np.int64), cost[arc_p, arc_r], np.zeros(n_r, dtype=np.int64)]
+    )
+    arcs = flow.add_arcs_with_capacity_and_unit_cost(tails, heads, capacities, costs)
+    total_need = int(need_left.sum())
+    flow.set_node_supply(source, total_need)
+    flow.set_node_supply(sink, -total_need)
+    status = flow.solve_max_flow_with_min_cost()
+    if status != flow.OPTIMAL:
+        raise RuntimeError(f"The min-cost flow solver failed: {status!r}.")
+    arcs = np.asarray(arcs, dtype=np.int32)
+    suggested = np.asarray(flow.flows(arcs[:n_p]), dtype=np.int64)
+    chosen = np.asarray(flow.flows(arcs[n_p : n_p + len(arc_p)])) > 0
+    return suggested, chosen, int(flow.optimal_cost())
+
+
 def solve(
     proposals: Sequence[ProposalNeed],
     reviewers: Sequence[ReviewerOffer],
@@ -244,17 +303,7 @@ def solve(
         raise ValueError("Proposal and reviewer ids must be unique.")
 
     fixed = set(fixed)
-    fixed_count = np.zeros(n_p, dtype=np.int64)
-    load = np.zeros(n_r, dtype=np.int64)
-    for proposal_id, reviewer_id in fixed:
-        if proposal_id in p_index:
-            fixed_count[p_index[proposal_id]] += 1
-        if reviewer_id in r_index:
-            load[r_index[reviewer_id]] += 1
-    needed = np.array([p.needed for p in proposals], dtype=np.int64)
-    need_left = np.maximum(needed - fixed_count, 0)
-    capacity = np.array([r.capacity for r in reviewers], dtype=np.int64)
-    load_left = np.maximum(capacity - load, 0)
+    need_left, load_left = _left(proposals, reviewers, fixed, p_index, r_index)
 
     shape = (n_p, n_r)
     on_it = _pair_mask(fixed, p_index, r_index, shape)
@@ -268,31 +317,7 @@ def solve(
     chosen = np.zeros(0, dtype=bool)
     total_cost = 0
     if len(arc_p):
-        flow = min_cost_flow.SimpleMinCostFlow()
-        source, sink = 0, n_p + n_r + 1
-        proposal_nodes = np.arange(1, n_p + 1, dtype=np.int32)
-        reviewer_nodes = np.arange(n_p + 1, n_p + n_r + 1, dtype=np.int32)
-        tails = np.concatenate(
-            [np.full(n_p, source, dtype=np.int32), proposal_nodes[arc_p], reviewer_nodes]
-        )
-        heads = np.concatenate(
-            [proposal_nodes, reviewer_nodes[arc_r], np.full(n_r, sink, dtype=np.int32)]
-        )
-        capacities = np.concatenate([need_left, np.ones(len(arc_p), dtype=np.int64), load_left])
-        costs = np.concatenate(
-            [np.zeros(n_p, dtype=np.int64), cost[arc_p, arc_r], np.zeros(n_r, dtype=np.int64)]
-        )
-        arcs = flow.add_arcs_with_capacity_and_unit_cost(tails, heads, capacities, costs)
-        total_need = int(need_left.sum())
-        flow.set_node_supply(source, total_need)
-        flow.set_node_supply(sink, -total_need)
-        status = flow.solve_max_flow_with_min_cost()
-        if status != flow.OPTIMAL:
-            raise RuntimeError(f"The min-cost flow solver failed: {status!r}.")
-        arcs = np.asarray(arcs, dtype=np.int32)
-        suggested = np.asarray(flow.flows(arcs[:n_p]), dtype=np.int64)
-        chosen = np.asarray(flow.flows(arcs[n_p : n_p + len(arc_p)])) > 0
-        total_cost = int(flow.optimal_cost())
+        suggested, chosen, total_cost = _flow(need_left, load_left, arc_p, arc_r, cost)
 
     pairs = [
         Pair(

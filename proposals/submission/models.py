@@ -10,6 +10,7 @@ from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 
+from accounts.append_only import AppendOnlyModel
 from accounts.enums import ScienceField
 from proposals.calls.models import Call, CallResource
 from proposals.submission.enums import AttachmentKind, ProposalStatus, TeamStatus
@@ -33,8 +34,8 @@ class ProposalQuerySet(models.QuerySet):
 class Proposal(models.Model):
     """A proposal to a call. ``status``, ``reference`` and ``lock_version`` change only
     through services; ``lock_version`` grows by one with every saved edit, so a save based on
-    an older version is merged or refused (``proposals.forms.editors``), never silently
-    overwriting someone else's change."""
+    an older version is merged or refused (``proposals.submission.forms.section_editor``),
+    never silently overwriting someone else's change."""
 
     call = models.ForeignKey(Call, on_delete=models.PROTECT, related_name="proposals")
     pi = models.ForeignKey(
@@ -119,6 +120,25 @@ class Proposal(models.Model):
 
 def _invitation_token() -> str:
     return secrets.token_urlsafe(32)
+
+
+# The proposal's own fields by section, in the order of the form: what the section editors
+# change, what every submitted version freezes and shows, and (less the optional ones) what
+# must be filled in before a submission.
+GENERAL_FIELDS = (
+    "title",
+    "acronym",
+    "abstract",
+    "field",
+    "keywords",
+    "pi_affiliation",
+    "pi_country",
+    "previous_allocations",
+    "excluded_reviewers",
+)
+TECHNICAL_FIELDS = ("codes", "job_size", "wall_time", "memory", "storage")
+PROPOSAL_FIELDS = GENERAL_FIELDS + TECHNICAL_FIELDS
+OPTIONAL_FIELDS = frozenset({"previous_allocations", "excluded_reviewers"})
 
 
 class TeamMember(models.Model):
@@ -254,7 +274,7 @@ class Attachment(models.Model):
         return self.original_name
 
 
-class ProposalVersion(models.Model):
+class ProposalVersion(AppendOnlyModel):
     """One submission, frozen: a snapshot of every field, the team, the requests, the scaling
     table and the attachments' ids. Never changed after it is written."""
 
@@ -274,11 +294,3 @@ class ProposalVersion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.proposal} v{self.number}"
-
-    def save(self, *args, **kwargs):
-        if self.pk is not None and not kwargs.get("force_insert"):
-            raise ValueError("A submitted version is immutable; it cannot be saved again.")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise ValueError("A submitted version is immutable; it cannot be deleted.")

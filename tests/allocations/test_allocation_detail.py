@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from allocations.selectors.researcher import allocation_page
-from allocations.services.researcher import allocation_member_remove
+from allocations.services.members import allocation_member_remove
 from tests.allocation_factories import add_usage, make_allocation
 from tests.conftest import make_manager, make_user
 from tests.factories import make_resource

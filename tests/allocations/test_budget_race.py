@@ -22,10 +22,10 @@ import pytest
 from django.db import connection
 from django.db.models import Sum
 
-from proposals.decisions import services as decision_services
 from proposals.decisions.enums import DecisionOutcome
 from proposals.decisions.models import AwardLine
-from proposals.decisions.services import OverBudget
+from proposals.decisions.services import saving as decision_services
+from proposals.decisions.services.budget import OverBudget
 from tests.conftest import make_manager
 from tests.proposals.decisions_factories import BUDGET, decide, worked_example
 from tests.services import require_postgresql
@@ -41,7 +41,7 @@ def test_two_saves_at_once_never_exceed_the_budget(monkeypatch):
     example = worked_example()
     decide(example, manager, {"CHARLIE": (AWARDED, 400_000)})
 
-    check = decision_services._check_budgets
+    check = decision_services.check_budgets
     both_written = threading.Barrier(2)
 
     def check_once_both_wrote(call, offers):
@@ -53,7 +53,7 @@ def test_two_saves_at_once_never_exceed_the_budget(monkeypatch):
             both_written.wait(timeout=1)
         check(call, offers)
 
-    monkeypatch.setattr(decision_services, "_check_budgets", check_once_both_wrote)
+    monkeypatch.setattr(decision_services, "check_budgets", check_once_both_wrote)
     start = threading.Barrier(2)
     outcomes: dict[str, object] = {}
 

@@ -13,8 +13,8 @@ from django.utils import timezone
 
 from allocations.models import FinalReport
 from allocations.selectors.researcher import ReportState, local_today, report_status
-from allocations.services import researcher as services_researcher
-from allocations.services.researcher import final_report_upload
+from allocations.services import reports as services_reports
+from allocations.services.reports import final_report_upload
 from proposals.calls.models import AuditEntry
 from tests.allocation_factories import make_allocation
 from tests.conftest import make_manager
@@ -143,7 +143,7 @@ def test_an_encrypted_pdf_is_refused(allocation, pi):
 
 
 def test_a_file_over_the_size_limit_is_refused(allocation, pi, monkeypatch):
-    monkeypatch.setattr(services_researcher, "FINAL_REPORT_MAX_BYTES", 1_000)
+    monkeypatch.setattr(services_reports, "FINAL_REPORT_MAX_BYTES", 1_000)
 
     with pytest.raises(ValidationError) as refused:
         final_report_upload(allocation=allocation, by=pi, upload=pdf(padding=2_000))
@@ -153,7 +153,7 @@ def test_a_file_over_the_size_limit_is_refused(allocation, pi, monkeypatch):
 
 
 def test_the_limit_is_20_mb_and_there_is_no_page_limit(allocation, pi):
-    assert services_researcher.FINAL_REPORT_MAX_BYTES == 20 * MB
+    assert services_reports.FINAL_REPORT_MAX_BYTES == 20 * MB
 
     report = final_report_upload(allocation=allocation, by=pi, upload=pdf(pages=400))
 

@@ -9,6 +9,7 @@ import pytest
 from django.db import DatabaseError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 
+from accounts.append_only import AppendOnlyError
 from allocations.enums import LedgerKind
 from allocations.models import Allocation, LedgerEntry
 from allocations.selectors.ledger import (
@@ -97,7 +98,7 @@ def test_saving_an_existing_entry_is_refused_and_the_row_is_unchanged(allocation
     before = snapshot()
     entry.amount = Decimal(99_999)
 
-    with pytest.raises(TypeError, match="append-only"):
+    with pytest.raises(AppendOnlyError, match="append-only"):
         entry.save()
 
     assert snapshot() == before
@@ -107,7 +108,7 @@ def test_deleting_an_entry_is_refused_and_the_row_stays(allocation):
     entry = allocation.ledger.get()
     before = snapshot()
 
-    with pytest.raises(TypeError, match="append-only"):
+    with pytest.raises(AppendOnlyError, match="append-only"):
         entry.delete()
 
     assert snapshot() == before
@@ -128,7 +129,7 @@ def test_deleting_an_entry_is_refused_and_the_row_stays(allocation):
 def test_queryset_updates_and_deletes_are_refused_and_rows_are_unchanged(allocation, change):
     before = snapshot()
 
-    with pytest.raises(TypeError, match="append-only"):
+    with pytest.raises(AppendOnlyError, match="append-only"):
         change()
 
     assert snapshot() == before

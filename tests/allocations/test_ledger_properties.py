@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.django import TestCase
 
+from accounts.append_only import AppendOnlyError
 from allocations.models import LedgerEntry
 from allocations.selectors.ledger import balance
 from allocations.services.ledger import allocation_adjust
@@ -43,7 +44,8 @@ def snapshot() -> list[tuple]:
 
 
 def try_to_change(entry: LedgerEntry, how: str) -> None:
-    """Each way of changing an entry must fail: TypeError in Python, an error in the database."""
+    """Each way of changing an entry must fail: AppendOnlyError in Python, an error in the
+    database."""
     try:
         with transaction.atomic():
             if how == "save":
@@ -62,7 +64,7 @@ def try_to_change(entry: LedgerEntry, how: str) -> None:
                         "UPDATE allocations_ledgerentry SET amount = amount + 1 WHERE id = %s",
                         [entry.pk],
                     )
-    except (TypeError, DatabaseError):
+    except (AppendOnlyError, DatabaseError):
         return
     raise AssertionError(f"Changing an entry through {how} was not refused.")
 
@@ -79,7 +81,7 @@ def try_to_delete(entry: LedgerEntry, how: str) -> None:
             else:
                 with connection.cursor() as cursor:
                     cursor.execute("DELETE FROM allocations_ledgerentry WHERE id = %s", [entry.pk])
-    except (TypeError, DatabaseError):
+    except (AppendOnlyError, DatabaseError):
         return
     raise AssertionError(f"Deleting an entry through {how} was not refused.")
 

@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from accounts.models import User
 from allocations.models import AllocationMember
-from allocations.services.researcher import allocation_member_add, allocation_member_remove
+from allocations.services.members import allocation_member_add, allocation_member_remove
 from proposals.calls.models import AuditEntry
 from tests.allocation_factories import make_allocation
 from tests.conftest import make_manager, make_user

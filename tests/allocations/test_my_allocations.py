@@ -15,7 +15,8 @@ from django.utils import timezone
 from allocations.enums import RequestKind
 from allocations.quota import MonthState
 from allocations.selectors.researcher import ReportState, my_allocations
-from allocations.services.researcher import allocation_member_remove, allocation_request_create
+from allocations.services.members import allocation_member_remove
+from allocations.services.requests import allocation_request_create
 from tests.allocation_factories import add_usage, make_allocation
 from tests.conftest import make_user
 from tests.factories import make_resource

@@ -16,7 +16,7 @@ from allocations.services.publishing import decisions_publish
 from notifications.models import OutboxMessage
 from proposals.calls.models import AuditEntry, Call
 from proposals.decisions.models import Decision
-from proposals.decisions.services import MissingDecisions
+from proposals.decisions.services.publishing import MissingDecisions
 from proposals.submission.models import Proposal
 from proposals.submission.services.lifecycle import proposal_withdraw
 from tests.conftest import make_manager

@@ -19,7 +19,7 @@ from notifications.models import OutboxMessage
 from proposals.calls.models import AuditEntry
 from proposals.decisions.enums import AwardResponse
 from proposals.decisions.models import Decision
-from proposals.decisions.selectors import awarded_totals
+from proposals.decisions.selectors.amounts import awarded_totals
 from tests.conftest import make_manager
 from tests.proposals.decisions_factories import decide_all, worked_example
 from tests.proposals.helpers import login_url_for

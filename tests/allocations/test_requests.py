@@ -13,7 +13,7 @@ from django.utils import timezone
 from allocations.enums import LedgerKind, RequestKind, RequestStatus
 from allocations.models import Allocation, AllocationRequest, LedgerEntry
 from allocations.selectors.ledger import balance
-from allocations.services.researcher import allocation_request_create, allocation_request_decide
+from allocations.services.requests import allocation_request_create, allocation_request_decide
 from notifications.models import OutboxMessage
 from proposals.calls.models import AuditEntry
 from tests.allocation_factories import make_allocation

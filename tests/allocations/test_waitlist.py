@@ -15,7 +15,7 @@ from notifications.models import OutboxMessage
 from proposals.calls.models import AuditEntry
 from proposals.decisions.enums import AwardResponse, DecisionOutcome
 from proposals.decisions.models import AwardLine, Decision
-from proposals.decisions.services import OverBudget
+from proposals.decisions.services.budget import OverBudget
 from proposals.submission.models import Proposal
 from tests.conftest import make_manager
 from tests.proposals.decisions_factories import decide_all, on_committee, worked_example

@@ -20,7 +20,7 @@ from decimal import Decimal
 from accounts.models import User
 from proposals.calls.models import Call
 from proposals.decisions.enums import DecisionOutcome
-from proposals.decisions.services import DecisionData, decisions_save
+from proposals.decisions.services.saving import DecisionData, decisions_save
 from proposals.submission.models import Proposal, ResourceRequest
 from proposals.submission.services.lifecycle import proposal_submit
 from tests.conftest import make_user

@@ -12,6 +12,7 @@ from proposals.calls.models import CallRole
 from proposals.review.enums import ConflictReason, ConflictStatus, ReviewKind, ReviewState
 from proposals.review.models import Conflict, Review
 from proposals.review.services import assignment as services
+from proposals.review.services.suggestion import assignment_suggest
 from proposals.submission.enums import ProposalStatus
 from proposals.submission.models import Proposal
 from proposals.submission.services.lifecycle import proposal_submit
@@ -89,7 +90,7 @@ def test_each_proposal_gets_the_reviewer_matching_its_field_and_keywords(call):
     pool(call, "Bea", ["LS2"], ["genomics"])
     pool(call, "Cem", ["SH3"])
 
-    suggestion = services.assignment_suggest(call=call)
+    suggestion = assignment_suggest(call=call)
 
     assert suggested(suggestion) == {("LLM", "Ada"), ("GENOME", "Bea")}
     assert suggestion.problems == []
@@ -109,7 +110,7 @@ def test_drafts_withdrawn_and_well_staffed_proposals_get_nobody(call, by):
     under_review = submitted(call, "REVIEW")
     Proposal.objects.filter(pk=under_review.pk).update(status=ProposalStatus.UNDER_REVIEW)
 
-    suggestion = services.assignment_suggest(call=call)
+    suggestion = assignment_suggest(call=call)
 
     assert suggested(suggestion) == {("REVIEW", "Ada")}
     assert suggestion.proposals == 2
@@ -126,7 +127,7 @@ def test_active_reviews_stay_and_count_toward_need_and_load(call, by):
     accepted = invite(second, bea, by)
     set_state(accepted, ReviewState.ACCEPTED)
 
-    suggestion = services.assignment_suggest(call=call)
+    suggestion = assignment_suggest(call=call)
 
     # Bea matches the field; Cem, in another field, only where Bea cannot go.
     assert suggested(suggestion) == {("FIRST", "Bea"), ("SECOND", "Cem")}
@@ -149,7 +150,7 @@ def test_conflicts_and_declines_are_never_suggested_and_explain_a_shortfall(call
     declined = invite(alpha, pool(call, "Zoe", ["PE6"]), by)
     set_state(declined, ReviewState.DECLINED)
 
-    suggestion = services.assignment_suggest(call=call)
+    suggestion = assignment_suggest(call=call)
 
     # Alpha: Kai, Lea, Max (confirmed) and Ned (detected) are out, Zoe declined, Ola is full.
     assert {pair for pair in suggested(suggestion) if pair[0] == "ALPHA"} == {("ALPHA", "Ada")}
@@ -176,7 +177,7 @@ def test_shortfall_messages_for_each_reason(call, by):
     call.save()
     invite(full, bea, by)
 
-    messages = [problem.message for problem in services.assignment_suggest(call=call).problems]
+    messages = [problem.message for problem in assignment_suggest(call=call).problems]
 
     assert messages[0] == (
         "JUP27-1-0001 LONELY needs 2 reviewers; no reviewer of the pool is eligible "
@@ -196,7 +197,7 @@ def test_capacity_taken_message(call):
     submitted(call, "TWO")
     pool(call, "Ada", max_load=1)
 
-    suggestion = services.assignment_suggest(call=call)
+    suggestion = assignment_suggest(call=call)
 
     [problem] = suggestion.problems
     assert problem.message.endswith(
@@ -210,7 +211,7 @@ def test_a_reviewer_without_a_maximum_takes_the_default_load(call):
         submitted(call, f"P{n}")
     pool(call, "Ada")
 
-    suggestion = services.assignment_suggest(call=call)
+    suggestion = assignment_suggest(call=call)
 
     assert len(suggestion.pairs) == 8
     assert suggestion.unmet == 2
@@ -223,7 +224,7 @@ def test_a_declined_assignment_is_refilled_by_another_reviewer(call, by):
     review = invite(alpha, ada, by)
     set_state(review, ReviewState.DECLINED)
 
-    assert suggested(services.assignment_suggest(call=call)) == {("ALPHA", "Bea")}
+    assert suggested(assignment_suggest(call=call)) == {("ALPHA", "Bea")}
 
 
 # --- Applying ----------------------------------------------------------------------------------
@@ -234,7 +235,7 @@ def test_apply_invites_each_reviewer_with_an_email(call, by):
     genome = submitted(call, "GENOME", field="LS2")
     ada = pool(call, "Ada", ["PE6"], ["language models"])
     bea = pool(call, "Bea", ["LS2"])
-    pairs = services.assignment_suggest(call=call).signed_pairs()
+    pairs = assignment_suggest(call=call).signed_pairs()
 
     result = services.assignment_apply(call=call, pairs=pairs, by=by)
 
@@ -342,7 +343,7 @@ def test_the_database_refuses_a_pair_in_conflict_and_nothing_is_assigned(call, b
 def test_applying_the_same_suggestion_twice_invites_nobody_twice(call, by):
     submitted(call, "ALPHA")
     pool(call, "Ada")
-    pairs = services.assignment_suggest(call=call).signed_pairs()
+    pairs = assignment_suggest(call=call).signed_pairs()
 
     services.assignment_apply(call=call, pairs=pairs, by=by)
     again = services.assignment_apply(call=call, pairs=pairs, by=by)
@@ -538,6 +539,6 @@ def test_a_removed_overdue_review_is_refilled_by_someone_else(call, by):
     review = invite(alpha, ada, by)
     Review.objects.filter(pk=review.pk).update(due_at=timezone.now() - timedelta(days=1))
 
-    assert suggested(services.assignment_suggest(call=call)) == set()
+    assert suggested(assignment_suggest(call=call)) == set()
     services.review_remove(review=review, by=by)
-    assert suggested(services.assignment_suggest(call=call)) == {("ALPHA", "Bea")}
+    assert suggested(assignment_suggest(call=call)) == {("ALPHA", "Bea")}

@@ -13,9 +13,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from proposals.calls.models import Call
-from proposals.decisions import selectors as decision_selectors
 from proposals.decisions.enums import DecisionOutcome
 from proposals.decisions.models import AwardLine, Decision
+from proposals.decisions.selectors import deciding as decision_selectors
 from proposals.review.enums import ConflictStatus
 from proposals.submission.models import Proposal
 from tests.conftest import make_manager, make_user

@@ -13,7 +13,8 @@ from django.utils import timezone
 from proposals.calls.models import AuditEntry, Call
 from proposals.decisions.enums import AwardResponse, DecisionOutcome
 from proposals.decisions.models import AwardLine, Decision
-from proposals.decisions.services import DecisionData, OverBudget, decisions_save, decisions_suggest
+from proposals.decisions.services.budget import OverBudget
+from proposals.decisions.services.saving import DecisionData, decisions_save, decisions_suggest
 from proposals.submission.services.lifecycle import proposal_withdraw
 from tests.conftest import make_user
 from tests.proposal_factories import make_proposal

@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from allocations.models import Allocation
-from allocations.services.researcher import final_report_upload
+from allocations.services.reports import final_report_upload
 from proposals.calls.models import Call
 from proposals.submission.models import Proposal
 from proposals.submission.services.lifecycle import proposal_start

@@ -7,6 +7,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.append_only import AppendOnlyError
 from proposals.calls.models import Call
 from proposals.submission.enums import AttachmentKind, ProposalStatus
 from proposals.submission.models import Proposal, ProposalVersion, ScalingPoint
@@ -161,7 +162,7 @@ def test_a_version_cannot_be_saved_again(resubmitted):
     version = resubmitted.versions.get(number=1)
     version.snapshot = {"fields": {"title": "Rewritten history"}}
 
-    with pytest.raises(ValueError, match="immutable"):
+    with pytest.raises(AppendOnlyError, match="append-only"):
         version.save()
 
     version.refresh_from_db()
@@ -171,7 +172,7 @@ def test_a_version_cannot_be_saved_again(resubmitted):
 def test_a_version_cannot_be_deleted(resubmitted):
     version = resubmitted.versions.get(number=1)
 
-    with pytest.raises(ValueError, match="immutable"):
+    with pytest.raises(AppendOnlyError, match="append-only"):
         version.delete()
 
     assert ProposalVersion.objects.filter(pk=version.pk).exists()

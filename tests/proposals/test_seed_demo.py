@@ -14,13 +14,8 @@ from django.utils import timezone
 
 from accounts.models import User
 from allocations.models import Resource
-from demo.management.commands.seed_demo import (
-    PASSWORD,
-    call_names,
-    closed_call_dates,
-    juwels_ai_names,
-    open_call_dates,
-)
+from demo.calls import call_names, closed_call_dates, juwels_ai_names, open_call_dates
+from demo.management.commands.seed_demo import PASSWORD
 from notifications.models import OutboxMessage
 from proposals.calls.enums import CallRoleKind, CallStatus
 from proposals.calls.models import Call, CallCriterion, CallResource, CallRole
@@ -36,8 +31,8 @@ from proposals.review.models import Conflict, Review, ReviewScore, TechnicalReco
 from proposals.review.selectors.assignment import reviewer_pool
 from proposals.review.selectors.ranking import call_ranking
 from proposals.review.selectors.reviewing import my_reviews, review_problems
-from proposals.review.services.assignment import assignment_suggest
 from proposals.review.services.conflicts import conflicts_detect
+from proposals.review.services.suggestion import assignment_suggest
 from proposals.submission.enums import AttachmentKind, ProposalStatus, TeamStatus
 from proposals.submission.models import (
     Attachment,

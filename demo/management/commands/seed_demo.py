@@ -21,9 +21,8 @@ what is missing is created. Rows are written directly: no email is sent.
 """
 
 import hashlib
-import zoneinfo
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -37,22 +36,34 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
+from demo.calls import (
+    ACCOUNTS,
+    BUDGETS,
+    CLOSED_CALL_POOL,
+    CRITERIA,
+    GUIDELINES,
+    JUWELS_AI_BUDGETS,
+    RESOURCES,
+    ZONE,
+    call_names,
+    closed_call_dates,
+    juwels_ai_names,
+    open_call_dates,
+    shifted,
+)
 from demo.data import (
     COI_EMAIL,
     DESCRIPTION_PAGES,
     PROPOSALS,
-    REVIEWER2_EMAIL,
-    REVIEWER3_EMAIL,
-    REVIEWER4_EMAIL,
     REVIEWS,
     DemoProposal,
     DemoReview,
+    demo_score,
     description_pdf,
 )
-from proposals.calls.cycles import shift_date, shift_datetime
 from proposals.calls.enums import CallRoleKind
 from proposals.calls.models import Call, CallCriterion, CallRole
-from proposals.calls.services import DATE_FIELDS, DATETIME_FIELDS, call_create
+from proposals.calls.services import call_create
 from proposals.review.enums import ConflictStatus, ReviewKind, ReviewState
 from proposals.review.models import Conflict, Review, ReviewScore, TechnicalRecommendation
 from proposals.review.selectors.assignment import REVIEWABLE
@@ -69,187 +80,6 @@ from proposals.submission.models import (
 from proposals.submission.services.lifecycle import proposal_snapshot
 
 PASSWORD = "allot-demo-jupiter"  # noqa: S105 - a documented demo password, printed on purpose
-ZONE = zoneinfo.ZoneInfo("Europe/Berlin")
-
-RESOURCES = [
-    {
-        "code": "jupiter-booster",
-        "name": "JUPITER Booster",
-        "unit": "GPU-hours",
-        "slurm_cluster": "jupiter",
-        "slurm_partition": "booster",
-        "charge_rule": "gpu",
-        "description": "NVIDIA GH200 nodes with four GPUs each, for training and inference.",
-    },
-    {
-        "code": "juwels-booster",
-        "name": "JUWELS Booster",
-        "unit": "GPU-hours",
-        "slurm_cluster": "juwels",
-        "slurm_partition": "booster",
-        "charge_rule": "gpu",
-        "description": "NVIDIA A100 nodes with four GPUs each, for AI training at medium scale.",
-    },
-    {
-        "code": "juwels-cluster",
-        "name": "JUWELS Cluster",
-        "unit": "core-hours",
-        "slurm_cluster": "juwels",
-        "slurm_partition": "batch",
-        "charge_rule": "billing",
-        "description": "CPU nodes for data preparation, simulation and pre-processing.",
-    },
-    {
-        "code": "project-storage",
-        "name": "Project storage",
-        "unit": "TB",
-        "charge_rule": "none",
-        "description": "Shared project file system for data sets and checkpoints.",
-    },
-]
-# resource code: (budget, minimum request, maximum request)
-BUDGETS = {
-    "jupiter-booster": (Decimal(2_500_000), Decimal(10_000), Decimal(500_000)),
-    "juwels-cluster": (Decimal(40_000_000), Decimal(100_000), Decimal(5_000_000)),
-    "project-storage": (Decimal(500), Decimal(1), Decimal(100)),
-}
-# The JUWELS AI call (closed, in review): GPUs on JUWELS and storage. Its six proposals ask
-# for 1.29 million GPU-hours and 210 TB: the budget line falls inside the ranking.
-JUWELS_AI_BUDGETS = {
-    "juwels-booster": (Decimal(1_000_000), Decimal(5_000), Decimal(250_000)),
-    "project-storage": (Decimal(200), Decimal(1), Decimal(50)),
-}
-CRITERIA = [
-    {
-        "name": "Scientific excellence",
-        "description": "Originality and importance of the research question; the team's record.",
-        "weight": Decimal(2),
-        "scale_min": 0,
-        "scale_max": 5,
-    },
-    {
-        "name": "Technical feasibility",
-        "description": "Do the codes scale on this machine, and is the request justified?",
-        "weight": Decimal(1),
-        "scale_min": 0,
-        "scale_max": 5,
-    },
-    {
-        "name": "Impact",
-        "description": "Benefit to science and society; open models, data and software.",
-        "weight": Decimal(1),
-        "scale_min": 0,
-        "scale_max": 5,
-    },
-]
-GUIDELINES = "\n\n".join(
-    [
-        "Who can apply: researchers at a university or public research institution in Europe. "
-        "The principal investigator must hold a doctorate and a contract that covers the "
-        "allocation period.",
-        "What to submit: the online form and a project description (PDF, at most 10 pages) "
-        "with the scientific goal, the method, the codes and their scaling on GPUs, the data "
-        "management plan and the results of previous allocations.",
-        "How proposals are reviewed: two scientific reviewers and a technical review by centre "
-        "staff; the allocation committee ranks the proposals and proposes awards within the "
-        "budget.",
-        "The deadline is strict, to the second. Late proposals cannot be accepted.",
-    ]
-)
-
-ACCOUNTS = [
-    {
-        "label": "Applicant (PI)",
-        "email": "pi@demo.allot.example",
-        "full_name": "Paula Investigator",
-        "affiliation": "Universität Beispielstadt, Institute for Machine Learning",
-        "country": "DE",
-        "orcid": "0000-0002-1825-0097",
-        "expertise": ["PE6"],
-        "keywords": ["large language models", "scaling laws"],
-    },
-    {
-        "label": "Co-investigator",
-        "email": "coi@demo.allot.example",
-        "full_name": "Carl Coinvestigator",
-        "affiliation": "Example Institute of Technology",
-        "country": "US",
-        "time_zone": "America/New_York",
-        "expertise": ["PE6", "PE7"],
-        "keywords": ["distributed training"],
-    },
-    {
-        "label": "Reviewer",
-        "email": "reviewer@demo.allot.example",
-        "full_name": "Rita Reviewer",
-        "affiliation": "Université d'Exemple",
-        "country": "FR",
-        "expertise": ["PE6"],
-        "keywords": ["deep learning", "optimisation"],
-    },
-    {
-        "label": "Reviewer 2",
-        "email": REVIEWER2_EMAIL,
-        "full_name": "Renate Gutachter",
-        "affiliation": "Technische Universität Musterstadt",
-        "country": "DE",
-        "expertise": ["PE2", "PE3", "PE9"],
-        "keywords": ["plasma physics", "cosmology", "reinforcement learning"],
-    },
-    {
-        "label": "Reviewer 3",
-        "email": REVIEWER3_EMAIL,
-        "full_name": "Rafael Revisor",
-        "affiliation": "Universidade de Exemplo",
-        "country": "PT",
-        "time_zone": "Europe/Lisbon",
-        "expertise": ["LS5", "PE5"],
-        "keywords": ["connectomics", "image segmentation", "materials chemistry"],
-    },
-    {
-        "label": "Reviewer 4 (centre staff)",
-        "email": REVIEWER4_EMAIL,
-        "full_name": "Theo Technik",
-        "affiliation": "Jülich Supercomputing Centre",
-        "country": "DE",
-        "expertise": ["PE6", "PE10"],
-        "keywords": ["GPU scaling", "HPC performance", "Earth system modelling"],
-    },
-    {
-        "label": "Committee member",
-        "email": "committee@demo.allot.example",
-        "full_name": "Conrad Committee",
-        "affiliation": "Universidad de Ejemplo",
-        "country": "ES",
-        "expertise": ["PE6", "PE1"],
-        "keywords": ["numerical methods"],
-    },
-    {
-        "label": "Call manager",
-        "email": "manager@demo.allot.example",
-        "full_name": "Marta Manager",
-        "affiliation": "Jülich Supercomputing Centre",
-        "country": "DE",
-        "expertise": ["PE6"],
-        "keywords": ["HPC operations"],
-        "manager": True,
-    },
-    {
-        "label": "Superuser (admin)",
-        "email": "admin@demo.allot.example",
-        "full_name": "Ada Admin",
-        "affiliation": "Jülich Supercomputing Centre",
-        "country": "DE",
-        "superuser": True,
-    },
-]
-# The closed call's reviewer pool besides the demo reviewer: (email, role, maximum load).
-CLOSED_CALL_POOL = [
-    (REVIEWER2_EMAIL, CallRoleKind.REVIEWER, 4),
-    (REVIEWER3_EMAIL, CallRoleKind.REVIEWER, 3),
-    (REVIEWER4_EMAIL, CallRoleKind.REVIEWER, 4),
-    (REVIEWER4_EMAIL, CallRoleKind.TECHNICAL, None),
-]
 
 
 @dataclass
@@ -263,83 +93,6 @@ class Tally:
     @property
     def total(self) -> int:
         return sum(self.created.values())
-
-
-def _at(day: date, hour: int) -> datetime:
-    return datetime.combine(day, time(hour)).replace(tzinfo=ZONE)
-
-
-def _period_start_after(day: date) -> date:
-    """The first 1 May or 1 November after ``day``: allocation periods start there."""
-    for year in (day.year, day.year + 1):
-        for month in (5, 11):
-            start = date(year, month, 1)
-            if start > day:
-                return start
-    raise AssertionError("unreachable")
-
-
-def open_call_dates(today: date) -> dict[str, Any]:
-    """This half-year's call: opened three weeks ago, closes in six weeks at 17:00 Berlin."""
-    closes = _at(today + timedelta(weeks=6), 17)
-    review_due = closes + timedelta(weeks=6)
-    decisions_due = closes + timedelta(weeks=10)
-    period_start = _period_start_after(decisions_due.date())
-    return {
-        "opens_at": _at(today - timedelta(weeks=3), 9),
-        "closes_at": closes,
-        "review_due_at": review_due,
-        "reply_opens_at": review_due + timedelta(weeks=1),
-        "reply_closes_at": review_due + timedelta(weeks=3),
-        "decisions_due_at": decisions_due,
-        "period_start": period_start,
-        "period_end": shift_date(period_start, months=12) - timedelta(days=1),
-    }
-
-
-def shifted(dates: dict[str, Any], months: int) -> dict[str, Any]:
-    moved = {
-        name: shift_datetime(dates[name], months=months, zone=ZONE) for name in DATETIME_FIELDS
-    }
-    moved.update({name: shift_date(dates[name], months=months) for name in DATE_FIELDS})
-    return moved
-
-
-def call_names(period_start: date) -> dict[str, str]:
-    half = 1 if period_start.month < 11 else 2
-    code = f"JUPITER {period_start.year}-{half}"
-    return {
-        "code": code,
-        "name": f"{code}: compute time for AI and simulation",
-        "reference_prefix": f"JUP{period_start.year % 100:02d}-{half}",
-    }
-
-
-def closed_call_dates(today: date) -> dict[str, Any]:
-    """A call that closed three weeks ago at 17:00 Berlin; reviews are due in three weeks."""
-    closes = _at(today - timedelta(weeks=3), 17)
-    decisions_due = closes + timedelta(weeks=10)
-    period_start = _period_start_after(decisions_due.date())
-    return {
-        "opens_at": _at(today - timedelta(weeks=15), 9),
-        "closes_at": closes,
-        "review_due_at": closes + timedelta(weeks=6),
-        "reply_opens_at": None,
-        "reply_closes_at": None,
-        "decisions_due_at": decisions_due,
-        "period_start": period_start,
-        "period_end": shift_date(period_start, months=12) - timedelta(days=1),
-    }
-
-
-def juwels_ai_names(period_start: date) -> dict[str, str]:
-    half = 1 if period_start.month < 11 else 2
-    code = f"JUWELS AI {period_start.year}-{half}"
-    return {
-        "code": code,
-        "name": f"{code}: GPU time for AI on the JUWELS Booster",
-        "reference_prefix": f"JWA{period_start.year % 100:02d}-{half}",
-    }
 
 
 class Command(BaseCommand):
@@ -512,6 +265,44 @@ class Command(BaseCommand):
             submitted_at = now - timedelta(days=6 if demo.status == ProposalStatus.WITHDRAWN else 2)
         else:
             submitted_at = call.closes_at - timedelta(days=2)
+        fields = self._proposal_fields(demo, call, pi, submitted_at if submitted else None, now)
+        proposal = Proposal.objects.create(call=call, pi=pi, status=demo.status, **fields)
+        tally.add("proposals")
+        self._requests(proposal, call, demo)
+        if demo.complete:
+            for position, (gpus, seconds) in enumerate([(64, "1.2000"), (256, "0.3300")]):
+                ScalingPoint.objects.create(
+                    proposal=proposal,
+                    gpus=gpus,
+                    seconds_per_step=Decimal(seconds),
+                    position=position,
+                )
+        if demo.with_coi:
+            joined = submitted_at - timedelta(days=3) if submitted else now
+            self._coi(proposal, users[COI_EMAIL], pi, joined)
+            tally.add("team members")
+        if submitted:
+            self._description(proposal, pi, uploaded_at=submitted_at - timedelta(days=1))
+            tally.add("attachments")
+            proposal.refresh_from_db()
+            ProposalVersion.objects.create(
+                proposal=proposal,
+                number=1,
+                snapshot=proposal_snapshot(proposal),
+                submitted_at=submitted_at,
+                submitted_by=pi,
+            )
+            tally.add("versions")
+
+    def _proposal_fields(
+        self,
+        demo: DemoProposal,
+        call: Call,
+        pi: User,
+        submitted_at: datetime | None,
+        now: datetime,
+    ) -> dict[str, Any]:
+        """The proposal's own fields; a submitted one takes the call's next reference."""
         fields: dict[str, Any] = {
             "title": demo.title,
             "acronym": demo.acronym,
@@ -535,7 +326,7 @@ class Command(BaseCommand):
                 memory="80 GB per GPU",
                 storage="150 TB on the project file system; checkpoints archived to tape.",
             )
-        if submitted:
+        if submitted_at is not None:
             locked = Call.objects.select_for_update().get(pk=call.pk)
             number = locked.last_reference_number + 1
             Call.objects.filter(pk=call.pk).update(last_reference_number=number)
@@ -546,9 +337,9 @@ class Command(BaseCommand):
             )
         if demo.status == ProposalStatus.WITHDRAWN:
             fields["withdrawn_at"] = now - timedelta(days=1)
-        proposal = Proposal.objects.create(call=call, pi=pi, status=demo.status, **fields)
-        tally.add("proposals")
+        return fields
 
+    def _requests(self, proposal: Proposal, call: Call, demo: DemoProposal) -> None:
         offers = {offer.resource.code: offer for offer in call.call_resources.all()}
         for code, amount in demo.requests.items():
             offer = offers.get(code)
@@ -560,40 +351,20 @@ class Command(BaseCommand):
                 amount=min(max(Decimal(amount), offer.min_request), offer.max_request),
                 justification="Measured on a 64-GPU test allocation: 2,000 GPU-hours per run.",
             )
-        if demo.complete:
-            for position, (gpus, seconds) in enumerate([(64, "1.2000"), (256, "0.3300")]):
-                ScalingPoint.objects.create(
-                    proposal=proposal,
-                    gpus=gpus,
-                    seconds_per_step=Decimal(seconds),
-                    position=position,
-                )
-        if demo.with_coi:
-            coi = users[COI_EMAIL]
-            member = TeamMember.objects.create(
-                proposal=proposal,
-                email=coi.email,
-                user=coi,
-                status=TeamStatus.ACCEPTED,
-                invited_by=pi,
-                responded_at=submitted_at - timedelta(days=3) if submitted else now,
-            )
-            TeamMember.objects.filter(pk=member.pk).update(
-                invited_at=member.responded_at - timedelta(days=1)
-            )
-            tally.add("team members")
-        if submitted:
-            self._description(proposal, pi, uploaded_at=submitted_at - timedelta(days=1))
-            tally.add("attachments")
-            proposal.refresh_from_db()
-            ProposalVersion.objects.create(
-                proposal=proposal,
-                number=1,
-                snapshot=proposal_snapshot(proposal),
-                submitted_at=submitted_at,
-                submitted_by=pi,
-            )
-            tally.add("versions")
+
+    def _coi(self, proposal: Proposal, coi: User, pi: User, joined: datetime) -> None:
+        """The co-investigator, who accepted at ``joined``, a day after being invited."""
+        member = TeamMember.objects.create(
+            proposal=proposal,
+            email=coi.email,
+            user=coi,
+            status=TeamStatus.ACCEPTED,
+            invited_by=pi,
+            responded_at=joined,
+        )
+        TeamMember.objects.filter(pk=member.pk).update(
+            invited_at=member.responded_at - timedelta(days=1)
+        )
 
     def _reviews(
         self, call: Call, users: dict[str, User], by: User, now: datetime, tally: Tally
@@ -668,7 +439,7 @@ class Command(BaseCommand):
         if demo.kind == ReviewKind.SCIENTIFIC and demo.state != ReviewState.INVITED:
             submitted = demo.state == ReviewState.SUBMITTED
             for position, criterion in enumerate(criteria):
-                value = self._score(demo.scores, position, criterion, complete=submitted)
+                value = demo_score(demo.scores, position, criterion, complete=submitted)
                 if value is not None:
                     ReviewScore.objects.create(review=review, criterion=criterion, value=value)
         if demo.kind == ReviewKind.TECHNICAL and demo.state == ReviewState.SUBMITTED:
@@ -679,21 +450,6 @@ class Command(BaseCommand):
                     call_resource=request.call_resource,
                     amount=request.amount if amount is None else min(amount, request.amount),
                 )
-
-    @staticmethod
-    def _score(
-        scores: tuple[int, ...], position: int, criterion: CallCriterion, *, complete: bool
-    ) -> int | None:
-        """The demo score of the criterion at ``position``, on its scale. A submitted review
-        scores every criterion: a call with more criteria than the demo (an existing closed
-        call) gets the mean of the demo scores for the others."""
-        if position < len(scores):
-            value = scores[position]
-        elif complete and scores:
-            value = round(sum(scores) / len(scores))
-        else:
-            return None
-        return min(max(value, criterion.scale_min), criterion.scale_max)
 
     def _description(self, proposal: Proposal, by: User, *, uploaded_at: datetime) -> None:
         data = description_pdf(f"{proposal.acronym}: {proposal.title}")

@@ -1,7 +1,7 @@
 """Reviewer assignment (PRODUCT §5.1): the optimal suggestion, applying it, manual changes.
 
-``assignment_suggest`` only reads: it returns what the solver proposes for the whole call.
-Nothing changes until a manager confirms it through ``assignment_apply``, which checks every
+``suggestion.assignment_suggest`` only reads: it returns what the solver proposes for the whole
+call. Nothing changes until a manager confirms it through ``assignment_apply``, which checks every
 pair again under a lock, because the call may have moved on since the suggestion was shown.
 ``review_assign`` and ``review_remove`` are a manager's changes by hand.
 
@@ -16,7 +16,7 @@ migration 0005 remain the last line against a review of a pair in conflict.
 """
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -24,13 +24,12 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import dateformat
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 
 from accounts.models import User
+from notifications.enums import EmailKind
 from notifications.services import Outgoing, outbox_queue_many
 from proposals.calls.enums import CallRoleKind
 from proposals.calls.models import Call, CallRole
-from proposals.review import solver
 from proposals.review.enums import (
     ACTIVE_REVIEW_STATES,
     BLOCKING_CONFLICTS,
@@ -50,244 +49,6 @@ from proposals.review.selectors.assignment import (
 )
 from proposals.submission.models import Proposal
 from proposals.submission.services.lifecycle import call_local
-
-
-@dataclass(frozen=True)
-class SuggestedReview:
-    """One pair of the suggestion, with how well the reviewer matches the proposal."""
-
-    proposal: Proposal
-    reviewer: User
-    field_match: bool
-    keyword_overlap: float
-
-    @property
-    def keyword_percent(self) -> int:
-        return round(self.keyword_overlap * 100)
-
-
-@dataclass(frozen=True)
-class Problem:
-    """A proposal the suggestion leaves short, and why.
-
-    ``conflicts``: reviewers of the pool excluded by a conflict of interest; ``declined``:
-    reviewers of the pool who declined it or were removed from it (and are not in conflict);
-    ``already``: its active scientific reviews, kept.
-    """
-
-    proposal: Proposal
-    shortfall: solver.Shortfall
-    conflicts: int
-    declined: int
-    already: int
-
-    @property
-    def message(self) -> str:
-        s = self.shortfall
-        label = f"{self.proposal.reference} {self.proposal.acronym}".strip()
-        if self.already:
-            head = ngettext(
-                "%(proposal)s needs %(count)d more reviewer",
-                "%(proposal)s needs %(count)d more reviewers",
-                s.needed,
-            )
-        else:
-            head = ngettext(
-                "%(proposal)s needs %(count)d reviewer",
-                "%(proposal)s needs %(count)d reviewers",
-                s.needed,
-            )
-        head %= {"proposal": label, "count": s.needed}
-        if s.reason == solver.ShortReason.NOT_ENOUGH_ELIGIBLE:
-            body = (
-                ngettext(
-                    "only %(count)d reviewer of the pool is eligible",
-                    "only %(count)d reviewers of the pool are eligible",
-                    s.eligible,
-                )
-                if s.eligible
-                else _("no reviewer of the pool is eligible")
-            ) % {"count": s.eligible}
-        elif s.reason == solver.ShortReason.NOT_ENOUGH_CAPACITY:
-            body = (
-                ngettext(
-                    "only %(count)d eligible reviewer has capacity left",
-                    "only %(count)d eligible reviewers have capacity left",
-                    s.with_capacity,
-                )
-                if s.with_capacity
-                else _("no eligible reviewer has capacity left")
-            ) % {"count": s.with_capacity}
-        else:
-            body = ngettext(
-                "%(count)d eligible reviewer has capacity left, but other proposals need it "
-                "too: the pool cannot staff every proposal",
-                "%(count)d eligible reviewers have capacity left, but other proposals need it "
-                "too: the pool cannot staff every proposal",
-                s.with_capacity,
-            ) % {"count": s.with_capacity}
-        reasons = []
-        if self.conflicts:
-            reasons.append(
-                ngettext(
-                    "%(count)d excluded by conflicts",
-                    "%(count)d excluded by conflicts",
-                    self.conflicts,
-                )
-                % {"count": self.conflicts}
-            )
-        if self.declined:
-            reasons.append(
-                ngettext(
-                    "%(count)d declined or removed earlier",
-                    "%(count)d declined or removed earlier",
-                    self.declined,
-                )
-                % {"count": self.declined}
-            )
-        tail = f" ({', '.join(reasons)})" if reasons else ""
-        return _("%(head)s; %(body)s%(tail)s.") % {"head": head, "body": body, "tail": tail}
-
-
-@dataclass(frozen=True)
-class Suggestion:
-    """The suggested reviews of a whole call, the proposals left short, and figures.
-
-    ``still_needed``: scientific reviewers missing before the suggestion, over the call.
-    """
-
-    call: Call
-    pairs: list[SuggestedReview]
-    problems: list[Problem]
-    proposals: int
-    still_needed: int
-
-    @property
-    def unmet(self) -> int:
-        """Reviewers still missing after the suggestion."""
-        return sum(problem.shortfall.missing for problem in self.problems)
-
-    @property
-    def field_match_share(self) -> float | None:
-        """The share of suggested pairs whose reviewer works in the proposal's field."""
-        if not self.pairs:
-            return None
-        return sum(pair.field_match for pair in self.pairs) / len(self.pairs)
-
-    @property
-    def field_match_percent(self) -> int | None:
-        share = self.field_match_share
-        return None if share is None else round(share * 100)
-
-    @property
-    def mean_keyword_percent(self) -> int | None:
-        """The mean keyword overlap (Jaccard) of the suggested pairs, in percent."""
-        if not self.pairs:
-            return None
-        return round(100 * sum(p.keyword_overlap for p in self.pairs) / len(self.pairs))
-
-    def by_proposal(self) -> list[tuple[Proposal, list[SuggestedReview]]]:
-        """The suggested pairs grouped by proposal, in reference order."""
-        groups: dict[int, tuple[Proposal, list[SuggestedReview]]] = {}
-        for pair in self.pairs:
-            groups.setdefault(pair.proposal.pk, (pair.proposal, []))[1].append(pair)
-        return list(groups.values())
-
-    def signed_pairs(self) -> list[tuple[int, int]]:
-        """(proposal_id, reviewer_id) of every suggested pair, what ``assignment_apply`` takes."""
-        return [(pair.proposal.pk, pair.reviewer.pk) for pair in self.pairs]
-
-
-def solver_inputs(
-    *, call: Call, inputs: AssignmentInputs
-) -> tuple[list[solver.ProposalNeed], list[solver.ReviewerOffer]]:
-    """The solver's view of the call: proposals with their need, reviewers with capacity."""
-    proposals = [
-        solver.ProposalNeed(
-            id=p.pk, field=p.field, keywords=p.keywords or [], needed=call.reviewers_per_proposal
-        )
-        for p in inputs.proposals
-    ]
-    reviewers = [
-        solver.ReviewerOffer(
-            id=m.user.pk,
-            expertise=m.user.expertise or [],
-            keywords=m.user.keywords or [],
-            capacity=m.capacity,
-        )
-        for m in inputs.pool
-    ]
-    return proposals, reviewers
-
-
-def assignment_suggest(*, call: Call) -> Suggestion:
-    """The optimal scientific reviewers for every submitted or under-review proposal of
-    ``call`` that still needs some (PRODUCT §5.1), with the proposals left short and why.
-
-    Active reviews stay (they count toward each proposal's need and each reviewer's load);
-    pairs in conflict (``blocked_pairs``) and pairs declined or removed earlier are never
-    suggested. No side effects: nothing is written until ``assignment_apply``.
-    """
-    inputs = assignment_inputs(call=call)
-    proposals, reviewers = solver_inputs(call=call, inputs=inputs)
-    solution = solver.solve(proposals, reviewers, blocked=inputs.blocked, fixed=inputs.fixed)
-
-    proposal_by_id = {p.pk: p for p in inputs.proposals}
-    reviewer_by_id = {m.user.pk: m.user for m in inputs.pool}
-    pairs = [
-        SuggestedReview(
-            proposal=proposal_by_id[pair.proposal_id],
-            reviewer=reviewer_by_id[pair.reviewer_id],
-            field_match=pair.field_match,
-            keyword_overlap=pair.keyword_overlap,
-        )
-        for pair in solution.pairs
-    ]
-    fixed_per_proposal = Counter(pair[0] for pair in inputs.fixed)
-    still_needed = sum(
-        max(call.reviewers_per_proposal - fixed_per_proposal[p.pk], 0) for p in inputs.proposals
-    )
-    return Suggestion(
-        call=call,
-        pairs=pairs,
-        problems=_problems(solution.shortfalls, inputs, proposal_by_id, fixed_per_proposal),
-        proposals=len(inputs.proposals),
-        still_needed=still_needed,
-    )
-
-
-def _problems(
-    shortfalls: Iterable[solver.Shortfall],
-    inputs: AssignmentInputs,
-    proposal_by_id: dict[int, Proposal],
-    fixed_per_proposal: Counter[int],
-) -> list[Problem]:
-    shortfalls = list(shortfalls)
-    if not shortfalls:
-        return []
-    short = {s.proposal_id for s in shortfalls}
-    pool = {m.user.pk for m in inputs.pool}
-    conflicts: Counter[int] = Counter()
-    declined: Counter[int] = Counter()
-    for proposal_id, reviewer_id in inputs.conflicts:
-        if proposal_id in short and reviewer_id in pool:
-            conflicts[proposal_id] += 1
-    for proposal_id, reviewer_id in inputs.ended - inputs.conflicts:
-        if proposal_id in short and reviewer_id in pool:
-            declined[proposal_id] += 1
-    return [
-        Problem(
-            proposal=proposal_by_id[s.proposal_id],
-            shortfall=s,
-            conflicts=conflicts[s.proposal_id],
-            declined=declined[s.proposal_id],
-            already=fixed_per_proposal[s.proposal_id],
-        )
-        for s in shortfalls
-    ]
-
-
-# --- Writes -----------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -322,7 +83,7 @@ def due_date_local(review: Review, call: Call) -> str:
 def _invitation(review: Review, proposal: Proposal, call: Call) -> Outgoing:
     reviewer = review.reviewer
     return Outgoing(
-        kind="review-assigned",
+        kind=EmailKind.REVIEW_ASSIGNED,
         event=f"review-assigned:{review.pk}",
         recipient=reviewer.email,
         user=reviewer,
@@ -502,6 +263,42 @@ def _existing_refusal(review: Review, reviewer: User, call: Call) -> ValidationE
     return ValidationError(message % values, code="exists")
 
 
+def _pool_role(call: Call, reviewer: User, kind: str) -> CallRole:
+    """The reviewer's role in the call's pool for ``kind`` (reviewer pool for a scientific
+    review, technical reviewers for a technical one); ValidationError when they are not in
+    it."""
+    role_kind = CallRoleKind.REVIEWER if kind == ReviewKind.SCIENTIFIC else CallRoleKind.TECHNICAL
+    role = CallRole.objects.filter(call=call, role=role_kind, user=reviewer).order_by("pk").first()
+    if role is None:
+        message = (
+            _("%(reviewer)s is not in the reviewer pool of %(call)s.")
+            if kind == ReviewKind.SCIENTIFIC
+            else _("%(reviewer)s is not a technical reviewer of %(call)s.")
+        )
+        raise ValidationError(
+            message % {"reviewer": reviewer.display_name, "call": call.code}, code="pool"
+        )
+    return role
+
+
+def _check_load(call: Call, reviewer: User, role: CallRole) -> None:
+    """ValidationError when the reviewer already has as many scientific reviews in the call as
+    their role allows."""
+    capacity = DEFAULT_MAX_LOAD if role.max_load is None else role.max_load
+    load = reviewer_load(call=call, reviewer=reviewer)
+    if load >= capacity:
+        raise ValidationError(
+            _("%(reviewer)s already has %(load)d of at most %(capacity)d reviews in %(call)s.")
+            % {
+                "reviewer": reviewer.display_name,
+                "load": load,
+                "capacity": capacity,
+                "call": call.code,
+            },
+            code="load",
+        )
+
+
 def review_assign(
     *,
     proposal: Proposal,
@@ -540,21 +337,7 @@ def review_assign(
                 },
                 code="status",
             )
-        role_kind = (
-            CallRoleKind.REVIEWER if kind == ReviewKind.SCIENTIFIC else CallRoleKind.TECHNICAL
-        )
-        role = (
-            CallRole.objects.filter(call=call, role=role_kind, user=reviewer).order_by("pk").first()
-        )
-        if role is None:
-            message = (
-                _("%(reviewer)s is not in the reviewer pool of %(call)s.")
-                if kind == ReviewKind.SCIENTIFIC
-                else _("%(reviewer)s is not a technical reviewer of %(call)s.")
-            )
-            raise ValidationError(
-                message % {"reviewer": reviewer.display_name, "call": call.code}, code="pool"
-            )
+        role = _pool_role(call, reviewer, kind)
         refusal = _conflict_refusal(proposal, reviewer)
         if refusal:
             raise refusal
@@ -563,22 +346,7 @@ def review_assign(
             existing.proposal = proposal
             raise _existing_refusal(existing, reviewer, call)
         if kind == ReviewKind.SCIENTIFIC:
-            capacity = DEFAULT_MAX_LOAD if role.max_load is None else role.max_load
-            load = reviewer_load(call=call, reviewer=reviewer)
-            if load >= capacity:
-                raise ValidationError(
-                    _(
-                        "%(reviewer)s already has %(load)d of at most %(capacity)d reviews in "
-                        "%(call)s."
-                    )
-                    % {
-                        "reviewer": reviewer.display_name,
-                        "load": load,
-                        "capacity": capacity,
-                        "call": call.code,
-                    },
-                    code="load",
-                )
+            _check_load(call, reviewer, role)
         try:
             with transaction.atomic():
                 review = Review.objects.create(

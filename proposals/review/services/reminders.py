@@ -41,12 +41,13 @@ from django.utils import timezone
 
 from accounts.formatting import format_instant
 from accounts.models import User
+from notifications.enums import EmailKind
 from notifications.services import Outgoing, outbox_queue_many
 from proposals.calls.enums import CallStatus
 from proposals.calls.models import Call
 from proposals.review.enums import ReviewState
 from proposals.review.models import Review
-from proposals.review.selectors.ranking import ReplyWindow, reply_window
+from proposals.review.selectors.reply import ReplyWindow, reply_window
 from proposals.submission.enums import IN_COMPETITION, ProposalStatus, TeamStatus
 from proposals.submission.models import Proposal, TeamMember
 from proposals.submission.services.lifecycle import call_local
@@ -59,7 +60,7 @@ REPLY_CLOSING_BEFORE = timedelta(days=2)
 PENDING_REVIEW_STATES = (ReviewState.INVITED, ReviewState.ACCEPTED)
 
 
-def _mail(kind: str, event: str, person: User, context: dict) -> Outgoing:
+def _mail(kind: EmailKind, event: str, person: User, context: dict) -> Outgoing:
     return Outgoing(
         kind=kind,
         event=event,
@@ -138,7 +139,7 @@ def deadline_reminders(now: datetime | None = None) -> int:
             "closes_short": format_instant(call.closes_at, call.tz),
         }
         mails.extend(
-            _mail("deadline-reminder", f"{event}:{suffix}", person, context)
+            _mail(EmailKind.DEADLINE_REMINDER, f"{event}:{suffix}", person, context)
             for person in _team(proposal)
         )
     return _logged("deadline reminders", _queue(mails))
@@ -163,7 +164,7 @@ def review_reminders(now: datetime | None = None) -> int:
     mails = []
     for review in reviews:
         proposal, call = review.proposal, review.proposal.call
-        kind = "review-overdue" if review.due_at <= now else "review-reminder"
+        kind = EmailKind.REVIEW_OVERDUE if review.due_at <= now else EmailKind.REVIEW_REMINDER
         context = {
             "review": review,
             "proposal": proposal,
@@ -208,7 +209,9 @@ def reply_closing_reminders(now: datetime | None = None) -> int:
             "closes_short": format_instant(call.reply_closes_at, call.tz),
             "limit": call.reply_length_limit,
         }
-        mails.append(_mail("reply-closing", f"reply-closing:{proposal.pk}", proposal.pi, context))
+        mails.append(
+            _mail(EmailKind.REPLY_CLOSING, f"reply-closing:{proposal.pk}", proposal.pi, context)
+        )
     return _logged("reply closing reminders", _queue(mails))
 
 
@@ -266,7 +269,7 @@ def call_status_changes(now: datetime | None = None) -> int:
                 }
                 queued += _queue(
                     [
-                        _mail("call-opened", f"call-opened:{call.pk}", person, context)
+                        _mail(EmailKind.CALL_OPENED, f"call-opened:{call.pk}", person, context)
                         for person in subscribers
                     ]
                 )

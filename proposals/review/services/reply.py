@@ -14,11 +14,12 @@ from django.utils.translation import ngettext
 
 from accounts.formatting import format_instant
 from accounts.models import User
-from notifications.services import outbox_queue
+from notifications.enums import EmailKind
+from notifications.services import outbox_queue_each
 from proposals.calls.models import Call
 from proposals.calls.rules import can_manage_call
 from proposals.review.models import Reply
-from proposals.review.selectors.ranking import ReplyWindow, reply_window, review_progress
+from proposals.review.selectors.reply import ReplyWindow, reply_window, review_progress
 from proposals.submission.enums import IN_COMPETITION
 from proposals.submission.models import Proposal
 from proposals.submission.rules import is_pi
@@ -70,12 +71,11 @@ def reply_window_open(*, call: Call, by: User, now: datetime | None = None) -> i
             "limit": locked.reply_length_limit,
         }
         for proposal in proposals:
-            outbox_queue(
-                kind="reply-open",
+            outbox_queue_each(
+                kind=EmailKind.REPLY_OPEN,
                 event=f"reply-open:{proposal.pk}",
-                recipient=proposal.pi.email,
-                user=proposal.pi,
-                context={**context, "proposal": proposal, "person": proposal.pi},
+                people=[proposal.pi],
+                context={**context, "proposal": proposal},
             )
     for name in ("reply_opened_at", "reply_closes_at", "reply_opens_at"):
         setattr(call, name, getattr(locked, name))

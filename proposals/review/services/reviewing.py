@@ -30,42 +30,30 @@ from collections.abc import Mapping
 from datetime import datetime
 from decimal import Decimal
 
-from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
-from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-from notifications.services import outbox_queue
-from proposals.calls.models import Call, CallCriterion
+from accounts.selectors import active_call_managers
+from notifications.enums import EmailKind
+from notifications.services import outbox_queue_each
+from proposals.calls.models import Call
 from proposals.calls.rules import can_manage_call
-from proposals.review.enums import (
-    REVIEW_LIFECYCLE,
-    Recommendation,
-    ReviewKind,
-    ReviewState,
-    TechnicalVerdict,
-)
-from proposals.review.models import Review, ReviewScore, TechnicalRecommendation
+from proposals.review.enums import REVIEW_LIFECYCLE, ReviewState
+from proposals.review.models import Review
 from proposals.review.rules import has_blocking_conflict
 from proposals.review.selectors.reviewing import (
     call_reviews_complete,
-    recommended_field_name,
     review_content,
     review_problems,
-    score_field_name,
 )
+from proposals.review.services.content import write_review_content
 from proposals.submission.enums import IN_COMPETITION
-from proposals.submission.models import Proposal, ResourceRequest
+from proposals.submission.models import Proposal
 from proposals.submission.services.lifecycle import call_local
 
-# The text fields each kind of review writes (see the module's docstring).
-TEXT_FIELDS = {
-    ReviewKind.SCIENTIFIC: ("comment_to_applicant", "confidential_comment", "recommendation"),
-    ReviewKind.TECHNICAL: ("verdict", "confidential_comment"),
-}
 DECLINE_REASON_MAX_LENGTH = 2000
 
 
@@ -179,144 +167,6 @@ def _locked_for_writing(*, review: Review, by: User, expected_version: int) -> R
     return locked
 
 
-# --- Writing the content ---------------------------------------------------------------------
-
-
-def _clean_text(locked: Review, data: Mapping[str, str]) -> tuple[dict[str, str], dict]:
-    allowed = TEXT_FIELDS[ReviewKind(locked.kind)]
-    unknown = set(data) - set(allowed)
-    if unknown:
-        raise ValueError(f"Not fields of a {locked.kind} review: {', '.join(sorted(unknown))}")
-    values = {name: (data[name] or "").strip() for name in data}
-    errors: dict[str, list[str]] = {}
-    if values.get("recommendation", "") not in {"", *Recommendation.values}:
-        errors["recommendation"] = [_("Choose one of the recommendations.")]
-    if values.get("verdict", "") not in {"", *TechnicalVerdict.values}:
-        errors["verdict"] = [_("Choose one of the verdicts.")]
-    return values, errors
-
-
-def _clean_scores(
-    locked: Review, scores: Mapping[int, int | None], errors: dict[str, list[str]]
-) -> dict[int, int | None]:
-    if locked.kind != ReviewKind.SCIENTIFIC:
-        raise ValueError("Only a scientific review has scores.")
-    criteria = {c.pk: c for c in CallCriterion.objects.filter(call_id=locked.proposal.call_id)}
-    unknown = set(scores) - set(criteria)
-    if unknown:
-        raise ValueError(f"Not criteria of the call: {sorted(unknown)}")
-    for criterion_id, value in scores.items():
-        criterion = criteria[criterion_id]
-        if value is not None and not criterion.scale_min <= value <= criterion.scale_max:
-            errors[score_field_name(criterion_id)] = [
-                _("Choose a score from %(min)d to %(max)d.")
-                % {"min": criterion.scale_min, "max": criterion.scale_max}
-            ]
-    return dict(scores)
-
-
-def _grouped(value: Decimal) -> str:
-    """An amount as the pages show it: 100,000 or 120.5."""
-    value = value.normalize()
-    if value == value.to_integral_value():
-        value = value.quantize(Decimal(1))
-    return number_format(value, force_grouping=True)
-
-
-def _clean_recommended(
-    locked: Review, recommended: Mapping[int, Decimal | None], errors: dict[str, list[str]]
-) -> dict[int, Decimal | None]:
-    if locked.kind != ReviewKind.TECHNICAL:
-        raise ValueError("Only a technical review recommends amounts.")
-    requests = {
-        r.call_resource_id: r
-        for r in ResourceRequest.objects.filter(proposal_id=locked.proposal_id).select_related(
-            "call_resource__resource"
-        )
-    }
-    unknown = set(recommended) - set(requests)
-    if unknown:
-        raise ValueError(f"Resources the proposal did not request: {sorted(unknown)}")
-    for offer_id, amount in recommended.items():
-        if amount is None:
-            continue
-        request = requests[offer_id]
-        name = recommended_field_name(offer_id)
-        if amount < 0:
-            errors[name] = [_("The recommended amount cannot be negative.")]
-        elif amount > request.amount:
-            errors[name] = [
-                _("You cannot recommend more than the %(amount)s %(unit)s requested.")
-                % {
-                    "amount": _grouped(request.amount),
-                    "unit": request.call_resource.resource.unit,
-                }
-            ]
-    return dict(recommended)
-
-
-def _write_scores(locked: Review, scores: dict[int, int | None]) -> None:
-    """Make the review's scores exactly the criteria of ``scores`` with a value."""
-    existing = {s.criterion_id: s for s in locked.scores.all()}
-    cleared = [cid for cid, value in scores.items() if value is None and cid in existing]
-    ReviewScore.objects.filter(review=locked, criterion_id__in=cleared).delete()
-    for criterion_id, value in scores.items():
-        if value is None:
-            continue
-        row = existing.get(criterion_id)
-        if row is None:
-            ReviewScore.objects.create(review=locked, criterion_id=criterion_id, value=value)
-        elif row.value != value:
-            row.value = value
-            row.save(update_fields=["value"])
-
-
-def _write_recommended(locked: Review, recommended: dict[int, Decimal | None]) -> None:
-    """Make the review's recommended amounts exactly the resources of ``recommended`` with
-    an amount."""
-    existing = {r.call_resource_id: r for r in locked.recommended.all()}
-    cleared = [rid for rid, amount in recommended.items() if amount is None and rid in existing]
-    TechnicalRecommendation.objects.filter(review=locked, call_resource_id__in=cleared).delete()
-    for offer_id, amount in recommended.items():
-        if amount is None:
-            continue
-        row = existing.get(offer_id)
-        if row is None:
-            TechnicalRecommendation.objects.create(
-                review=locked, call_resource_id=offer_id, amount=amount
-            )
-        elif row.amount != amount:
-            row.amount = amount
-            row.save(update_fields=["amount"])
-
-
-def _write(
-    locked: Review,
-    *,
-    data: Mapping[str, str],
-    scores: Mapping[int, int | None] | None,
-    recommended: Mapping[int, Decimal | None] | None,
-    now: datetime,
-) -> None:
-    """Check everything sent, then write it all and the next version (or nothing)."""
-    values, errors = _clean_text(locked, data)
-    clean_scores = _clean_scores(locked, scores, errors) if scores is not None else None
-    clean_recommended = (
-        _clean_recommended(locked, recommended, errors) if recommended is not None else None
-    )
-    if errors:
-        raise ValidationError(errors, code="invalid")
-    for name, value in values.items():
-        setattr(locked, name, value)
-    if clean_scores is not None:
-        _write_scores(locked, clean_scores)
-    if clean_recommended is not None:
-        _write_recommended(locked, clean_recommended)
-    locked.lock_version += 1
-    locked.saved_at = now
-    locked.save(update_fields=[*values, "lock_version", "saved_at"])
-
-
 # --- The services ---------------------------------------------------------------------------
 
 
@@ -408,7 +258,7 @@ def review_save(
 ) -> Review:
     """Save a review as a draft; returns the saved review.
 
-    ``data`` holds text fields of the review's kind (see ``TEXT_FIELDS``); ``scores`` maps a
+    ``data`` holds text fields of the review's kind (see ``content.TEXT_FIELDS``); ``scores`` maps a
     criterion id of the call to a score on its scale (None clears it); ``recommended`` maps a
     call resource the proposal requested to an amount (None clears it). A mapping left None
     is not touched. A draft may be incomplete.
@@ -425,7 +275,7 @@ def review_save(
     now = now or timezone.now()
     with transaction.atomic():
         locked = _locked_for_writing(review=review, by=by, expected_version=expected_version)
-        _write(locked, data=data, scores=scores, recommended=recommended, now=now)
+        write_review_content(locked, data=data, scores=scores, recommended=recommended, now=now)
     _refresh(review, locked)
     return locked
 
@@ -458,7 +308,7 @@ def review_submit(
     problems: dict[str, list[str]] = {}
     with transaction.atomic():
         locked = _locked_for_writing(review=review, by=by, expected_version=expected_version)
-        _write(locked, data=data, scores=scores, recommended=recommended, now=now)
+        write_review_content(locked, data=data, scores=scores, recommended=recommended, now=now)
         problems = review_problems(locked)
         if not problems:
             locked.submitted_at = now
@@ -476,9 +326,6 @@ def review_submit(
 
 
 def _queue_reviews_complete(call: Call) -> None:
-    managers = User.objects.filter(
-        groups__name=settings.CALL_MANAGERS_GROUP, is_active=True
-    ).order_by("email", "pk")
     context = {
         "call": call,
         "proposals": Proposal.objects.filter(call=call, status__in=IN_COMPETITION).count(),
@@ -488,14 +335,12 @@ def _queue_reviews_complete(call: Call) -> None:
             state=ReviewState.SUBMITTED,
         ).count(),
     }
-    for manager in managers.distinct():
-        outbox_queue(
-            kind="reviews-complete",
-            event=f"reviews-complete:{call.pk}",
-            recipient=manager.email,
-            user=manager,
-            context={**context, "person": manager},
-        )
+    outbox_queue_each(
+        kind=EmailKind.REVIEWS_COMPLETE,
+        event=f"reviews-complete:{call.pk}",
+        people=active_call_managers(),
+        context=context,
+    )
 
 
 def review_reopen(*, review: Review, by: User, now: datetime | None = None) -> None:

@@ -21,6 +21,7 @@ from proposals.calls.selectors import get_call_for_manager
 from proposals.review.enums import ReviewKind
 from proposals.review.selectors import assignment as selectors
 from proposals.review.services import assignment as services
+from proposals.review.services import suggestion as suggestion_service
 
 SUGGESTION_SALT = "allot.assignment.suggestion"
 # A suggestion older than this is refused: the call has likely moved on since.
@@ -69,7 +70,7 @@ def manage_assignment(request: HttpRequest, pk: int) -> HttpResponse:
 @manager_required
 def assignment_suggest(request: HttpRequest, pk: int) -> HttpResponse:
     call = get_call_for_manager(user=request.user, pk=pk)
-    suggestion = services.assignment_suggest(call=call)
+    suggestion = suggestion_service.assignment_suggest(call=call)
     signed = signing.dumps(
         {"call": call.pk, "pairs": suggestion.signed_pairs()}, salt=SUGGESTION_SALT, compress=True
     )

@@ -1,8 +1,8 @@
 """Reading reviews, the committee's ranking of a call and its CSV export (PRODUCT §5.3).
 
 Views fetch-and-check (``get_proposal_for_user``: 404; ``get_call_for_ranking``: 403), call
-one selector, and render. What each reader may see is decided in
-``proposals.selectors.ranking``.
+one selector, and render. What each reader may see is decided in the selectors
+(``proposals.review.selectors.ranking``, ``shown_reviews``).
 """
 
 import csv
@@ -17,7 +17,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
 from proposals.calls.rules import can_manage_call
+from proposals.review.ranking import Ranking
 from proposals.review.selectors import ranking as selectors
+from proposals.review.selectors.reply import reply_window
+from proposals.review.selectors.shown_reviews import ReviewsNotShown
+from proposals.review.selectors.shown_reviews import proposal_reviews as reviews_for
 from proposals.submission.selectors.proposals import get_proposal_for_user
 from proposals.submission.views.common import proposal_page_context
 
@@ -33,26 +37,16 @@ def proposal_reviews(request: HttpRequest, pk: int) -> HttpResponse:
     proposal = get_proposal_for_user(user=request.user, pk=pk)
     context = proposal_page_context(request, proposal, section="reviews")
     try:
-        reviews = selectors.proposal_reviews(
-            proposal=proposal, user=request.user, now=context["now"]
-        )
-    except selectors.ReviewsNotShown as refusal:
+        reviews = reviews_for(proposal=proposal, user=request.user, now=context["now"])
+    except ReviewsNotShown as refusal:
         context.update(refusal=str(refusal), reviews=None)
         return render(request, "proposals/reviews/proposal_reviews.html", context, status=403)
     context.update(
         reviews=reviews,
         refusal="",
-        reply_state=selectors.reply_window(proposal.call, context["now"]),
+        reply_state=reply_window(proposal.call, context["now"]),
     )
     return render(request, "proposals/reviews/proposal_reviews.html", context)
-
-
-def _page(request: HttpRequest) -> int:
-    """The page asked for; anything that is not a number is the first page."""
-    try:
-        return int(request.GET.get("page", "1"))
-    except ValueError:
-        return 1
 
 
 @require_safe
@@ -60,7 +54,7 @@ def _page(request: HttpRequest) -> int:
 def call_ranking(request: HttpRequest, pk: int) -> HttpResponse:
     """One page of the call's ranking with the budget line, for its committee and managers."""
     call = selectors.get_call_for_ranking(user=request.user, pk=pk)
-    ranking = selectors.call_ranking(call=call, user=request.user, page=_page(request))
+    ranking = selectors.call_ranking(call=call, user=request.user, page=request.GET.get("page", 1))
     can_manage = can_manage_call(request.user, call)
     now = timezone.now()
     return render(
@@ -72,7 +66,7 @@ def call_ranking(request: HttpRequest, pk: int) -> HttpResponse:
             # rank, proposal, PI, field, reviews, score, normalised, spread, verdict + resources
             "columns": 9 + len(ranking.offers),
             "can_manage": can_manage,
-            "reply_state": selectors.reply_window(call, now),
+            "reply_state": reply_window(call, now),
             "now": now,
         },
     )
@@ -88,7 +82,7 @@ def _number(value: Decimal | int | None) -> str:
     return "" if value is None else str(value)
 
 
-def ranking_csv_rows(ranking: selectors.Ranking) -> list[list[str]]:
+def ranking_csv_rows(ranking: Ranking) -> list[list[str]]:
     """The ranking as the rows of a CSV file: a header, then one row per proposal."""
     header = [
         _("Rank"),

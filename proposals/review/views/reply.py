@@ -14,7 +14,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.decorators import manager_required
 from proposals.calls.selectors import get_call_for_manager
-from proposals.review.selectors import ranking as selectors
+from proposals.review.selectors.reply import ReplyWindow, reply_window
+from proposals.review.selectors.shown_reviews import ReviewsNotShown, proposal_reviews
 from proposals.review.services import reply as services
 from proposals.submission.models import Proposal
 from proposals.submission.rules import is_team_member
@@ -58,19 +59,17 @@ def _render(
     context = proposal_page_context(request, proposal, section="reply")
     now = context["now"]
     try:
-        reviews = selectors.proposal_reviews(proposal=proposal, user=request.user, now=now)
-    except selectors.ReviewsNotShown as refusal:
+        reviews = proposal_reviews(proposal=proposal, user=request.user, now=now)
+    except ReviewsNotShown as refusal:
         context.update(refusal=str(refusal), reviews=None)
         return render(request, "proposals/reply.html", context, status=403)
-    state = selectors.reply_window(proposal.call, now)
+    state = reply_window(proposal.call, now)
     context.update(
         refusal="",
         reviews=reviews,
         reply=reviews.reply,
         reply_state=state,
-        can_reply=(
-            reviews.reply is None and state == selectors.ReplyWindow.OPEN and context["is_pi"]
-        ),
+        can_reply=(reviews.reply is None and state == ReplyWindow.OPEN and context["is_pi"]),
         text=text,
         error=error,
         limit=proposal.call.reply_length_limit,

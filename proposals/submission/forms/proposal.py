@@ -3,7 +3,7 @@
 Drafts may be incomplete, so no field is required here: the forms check format only, and
 completeness is ``proposal_problems``' job at submission. Every form carries the hidden
 ``lock_version`` it was loaded with, which the services compare (PRODUCT §4.2). The pages
-around these forms are in ``proposals.forms.editors``.
+around these forms are in ``proposals.submission.forms.editors``.
 """
 
 from collections.abc import Sequence

@@ -5,22 +5,24 @@ from dataclasses import dataclass
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
+from proposals.calls.models import CallResource
 from proposals.submission.enums import AttachmentKind, ProposalSection
-from proposals.submission.models import Proposal
+from proposals.submission.models import (
+    GENERAL_FIELDS,
+    OPTIONAL_FIELDS,
+    TECHNICAL_FIELDS,
+    Proposal,
+    ResourceRequest,
+)
 
 REQUIRED_FIELDS: dict[str, ProposalSection] = {
-    "title": ProposalSection.GENERAL,
-    "acronym": ProposalSection.GENERAL,
-    "abstract": ProposalSection.GENERAL,
-    "field": ProposalSection.GENERAL,
-    "keywords": ProposalSection.GENERAL,
-    "pi_affiliation": ProposalSection.GENERAL,
-    "pi_country": ProposalSection.GENERAL,
-    "codes": ProposalSection.TECHNICAL,
-    "job_size": ProposalSection.TECHNICAL,
-    "wall_time": ProposalSection.TECHNICAL,
-    "memory": ProposalSection.TECHNICAL,
-    "storage": ProposalSection.TECHNICAL,
+    name: section
+    for names, section in (
+        (GENERAL_FIELDS, ProposalSection.GENERAL),
+        (TECHNICAL_FIELDS, ProposalSection.TECHNICAL),
+    )
+    for name in names
+    if name not in OPTIONAL_FIELDS
 }
 
 
@@ -44,14 +46,28 @@ def proposal_problems(proposal: Proposal) -> list[Problem]:
     Uses ``proposal.call.call_resources``, ``proposal.requests``, ``proposal.scaling`` and
     ``proposal.attachments``; prefetch them for lists.
     """
-    problems: list[Problem] = []
+    return [
+        *_field_problems(proposal),
+        *_request_problems(proposal),
+        *_scaling_problems(proposal),
+        *_attachment_problems(proposal),
+    ]
+
+
+def _field_problems(proposal: Proposal) -> list[Problem]:
+    problems = []
     for name, section in REQUIRED_FIELDS.items():
         if not getattr(proposal, name):
             label = proposal._meta.get_field(name).verbose_name
             # Imperative, like the other problems, and right whatever the label's number.
             message = _("Fill in “%(field)s”.") % {"field": capfirst(label)}
             problems.append(Problem(section, name, message))
+    return problems
 
+
+def _request_problems(proposal: Proposal) -> list[Problem]:
+    """Each requested amount within the call's bounds and justified; at least one asked."""
+    problems: list[Problem] = []
     requests = {r.call_resource_id: r for r in proposal.requests.all()}
     asked_any = False
     for offer in proposal.call.call_resources.all():
@@ -59,43 +75,7 @@ def proposal_problems(proposal: Proposal) -> list[Problem]:
         if request is None or not request.amount:
             continue
         asked_any = True
-        prefix = f"request-{offer.pk}"
-        unit = offer.resource.unit
-        if request.amount < offer.min_request:
-            problems.append(
-                Problem(
-                    ProposalSection.RESOURCES,
-                    f"{prefix}-amount",
-                    _("At least %(min)s %(unit)s can be requested on %(resource)s.")
-                    % {
-                        "min": f"{offer.min_request:,.0f}",
-                        "unit": unit,
-                        "resource": offer.resource.name,
-                    },
-                )
-            )
-        if request.amount > offer.max_request:
-            problems.append(
-                Problem(
-                    ProposalSection.RESOURCES,
-                    f"{prefix}-amount",
-                    _("At most %(max)s %(unit)s can be requested on %(resource)s.")
-                    % {
-                        "max": f"{offer.max_request:,.0f}",
-                        "unit": unit,
-                        "resource": offer.resource.name,
-                    },
-                )
-            )
-        if not request.justification.strip():
-            problems.append(
-                Problem(
-                    ProposalSection.RESOURCES,
-                    f"{prefix}-justification",
-                    _("Explain how you arrived at the amount requested on %(resource)s.")
-                    % {"resource": offer.resource.name},
-                )
-            )
+        problems += _amount_problems(request, offer)
     if not asked_any:
         problems.append(
             Problem(
@@ -104,7 +84,53 @@ def proposal_problems(proposal: Proposal) -> list[Problem]:
                 _("Request an amount of at least one resource."),
             )
         )
+    return problems
 
+
+def _amount_problems(request: ResourceRequest, offer: CallResource) -> list[Problem]:
+    problems = []
+    prefix = f"request-{offer.pk}"
+    unit = offer.resource.unit
+    if request.amount < offer.min_request:
+        problems.append(
+            Problem(
+                ProposalSection.RESOURCES,
+                f"{prefix}-amount",
+                _("At least %(min)s %(unit)s can be requested on %(resource)s.")
+                % {
+                    "min": f"{offer.min_request:,.0f}",
+                    "unit": unit,
+                    "resource": offer.resource.name,
+                },
+            )
+        )
+    if request.amount > offer.max_request:
+        problems.append(
+            Problem(
+                ProposalSection.RESOURCES,
+                f"{prefix}-amount",
+                _("At most %(max)s %(unit)s can be requested on %(resource)s.")
+                % {
+                    "max": f"{offer.max_request:,.0f}",
+                    "unit": unit,
+                    "resource": offer.resource.name,
+                },
+            )
+        )
+    if not request.justification.strip():
+        problems.append(
+            Problem(
+                ProposalSection.RESOURCES,
+                f"{prefix}-justification",
+                _("Explain how you arrived at the amount requested on %(resource)s.")
+                % {"resource": offer.resource.name},
+            )
+        )
+    return problems
+
+
+def _scaling_problems(proposal: Proposal) -> list[Problem]:
+    problems = []
     if not list(proposal.scaling.all()):
         problems.append(
             Problem(
@@ -113,7 +139,11 @@ def proposal_problems(proposal: Proposal) -> list[Problem]:
                 _("Add at least one row to the scaling table (GPUs and time per step)."),
             )
         )
+    return problems
 
+
+def _attachment_problems(proposal: Proposal) -> list[Problem]:
+    problems = []
     has_description = any(
         a.kind == AttachmentKind.DESCRIPTION and a.replaced_at is None
         for a in proposal.attachments.all()

@@ -24,6 +24,8 @@ from proposals.submission.enums import (
     TeamStatus,
 )
 from proposals.submission.models import (
+    GENERAL_FIELDS,
+    TECHNICAL_FIELDS,
     Attachment,
     Proposal,
     ProposalVersion,
@@ -252,20 +254,8 @@ def readable_snapshot(snapshot: dict) -> dict:
         return [(label(name), value(name)) for name in names]
 
     return {
-        "general": rows(
-            (
-                "title",
-                "acronym",
-                "abstract",
-                "field",
-                "keywords",
-                "pi_affiliation",
-                "pi_country",
-                "previous_allocations",
-                "excluded_reviewers",
-            )
-        ),
-        "technical": rows(("codes", "job_size", "wall_time", "memory", "storage")),
+        "general": rows(GENERAL_FIELDS),
+        "technical": rows(TECHNICAL_FIELDS),
         "pi": snapshot.get("pi", {}),
         "team": snapshot.get("team", []),
         "requests": snapshot.get("requests", []),

@@ -31,24 +31,12 @@ from accounts.models import User
 from proposals.calls.models import Call, CallResource
 from proposals.calls.rules import call_accepts_submissions
 from proposals.submission.enums import EDITABLE
-from proposals.submission.models import Proposal, ResourceRequest, ScalingPoint
+from proposals.submission.models import PROPOSAL_FIELDS, Proposal, ResourceRequest, ScalingPoint
 from proposals.submission.rules import can_edit_proposal, is_team_member
 from proposals.submission.services.lifecycle import DeadlinePassed, call_local
 
 # The proposal's own fields, by the section page that edits them (PRODUCT §4.1).
-GENERAL_FIELDS = (
-    "title",
-    "acronym",
-    "abstract",
-    "field",
-    "keywords",
-    "pi_affiliation",
-    "pi_country",
-    "previous_allocations",
-    "excluded_reviewers",
-)
-TECHNICAL_FIELDS = ("codes", "job_size", "wall_time", "memory", "storage")
-EDITABLE_FIELDS = frozenset(GENERAL_FIELDS + TECHNICAL_FIELDS)
+EDITABLE_FIELDS = frozenset(PROPOSAL_FIELDS)
 
 ACRONYM_CONSTRAINT = "proposal_acronym_unique_in_call"
 
@@ -247,7 +235,7 @@ def proposal_update(
 ) -> Proposal:
     """Save the proposal's own fields (general or technical section) from ``data``.
 
-    ``data`` holds any of ``GENERAL_FIELDS`` and ``TECHNICAL_FIELDS`` with their model values
+    ``data`` holds any of ``PROPOSAL_FIELDS`` (``submission.models``) with their model values
     (``keywords`` a list of strings, ``pi_country`` a country code); any other key is a
     ``ValueError``. Refusals: see the module; a ValidationError on ``acronym`` when another
     proposal to the call uses it (ignoring case), and on any field the model refuses.

@@ -17,33 +17,16 @@ from django.utils.translation import gettext as _
 from accounts.formatting import format_instant
 from accounts.models import User
 from accounts.selectors import profile_missing_fields
-from notifications.services import outbox_queue
+from notifications.enums import EmailKind
+from notifications.services import outbox_queue_each
 from proposals.calls.enums import CallStatus
 from proposals.calls.hooks import start_refusal
 from proposals.calls.models import Call
 from proposals.calls.rules import call_accepts_submissions
 from proposals.submission.enums import PROPOSAL_LIFECYCLE, WITHDRAWABLE, ProposalStatus, TeamStatus
-from proposals.submission.models import Proposal, ProposalVersion
+from proposals.submission.models import PROPOSAL_FIELDS, Proposal, ProposalVersion
 from proposals.submission.rules import is_pi
 from proposals.submission.selectors.completeness import Problem, proposal_problems
-
-# The proposal's own fields frozen in every version, in the order of the form.
-SNAPSHOT_FIELDS = (
-    "title",
-    "acronym",
-    "abstract",
-    "field",
-    "keywords",
-    "pi_affiliation",
-    "pi_country",
-    "previous_allocations",
-    "excluded_reviewers",
-    "codes",
-    "job_size",
-    "wall_time",
-    "memory",
-    "storage",
-)
 
 
 class DeadlinePassed(ValidationError):
@@ -169,7 +152,7 @@ def proposal_snapshot(proposal: Proposal) -> dict[str, Any]:
         "call": {"id": proposal.call_id, "code": proposal.call.code, "name": proposal.call.name},
         "fields": {
             name: (str(value) if name == "pi_country" else value)
-            for name in SNAPSHOT_FIELDS
+            for name in PROPOSAL_FIELDS
             for value in [getattr(proposal, name)]
         },
         "pi": {
@@ -287,14 +270,12 @@ def _freeze(proposal: Proposal, *, by: User, now: datetime) -> ProposalVersion:
         "version": version,
         "submitted_local": call_local(now, proposal.call),
     }
-    for person in _team_recipients(proposal):
-        outbox_queue(
-            kind="proposal-submitted",
-            event=f"proposal-submitted:{proposal.pk}:v{version.number}",
-            recipient=person.email,
-            user=person,
-            context={**context, "person": person},
-        )
+    outbox_queue_each(
+        kind=EmailKind.PROPOSAL_SUBMITTED,
+        event=f"proposal-submitted:{proposal.pk}:v{version.number}",
+        people=_team_recipients(proposal),
+        context=context,
+    )
     return version
 
 
@@ -358,14 +339,12 @@ def proposal_withdraw(*, proposal: Proposal, by: User, now: datetime | None = No
             "withdrawn_local": call_local(now, locked.call),
             "by": by,
         }
-        for person in _team_recipients(locked):
-            outbox_queue(
-                kind="proposal-withdrawn",
-                event=f"proposal-withdrawn:{locked.pk}",
-                recipient=person.email,
-                user=person,
-                context={**context, "person": person},
-            )
+        outbox_queue_each(
+            kind=EmailKind.PROPOSAL_WITHDRAWN,
+            event=f"proposal-withdrawn:{locked.pk}",
+            people=_team_recipients(locked),
+            context=context,
+        )
     _refresh(proposal, locked, ("status", "withdrawn_at"))
 
 

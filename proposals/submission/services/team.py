@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from notifications.enums import EmailKind
 from notifications.services import outbox_queue
 from proposals.calls.rules import call_accepts_submissions
 from proposals.calls.services import user_for_email
@@ -131,7 +132,7 @@ def team_invite(
                 raise
             raise _already_invited(existing) from exc
         outbox_queue(
-            kind="team-invitation",
+            kind=EmailKind.TEAM_INVITATION,
             event=f"team-invitation:{member.pk}",
             recipient=email,
             user=invitee,

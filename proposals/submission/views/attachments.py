@@ -4,21 +4,19 @@ Files are never reachable under a static or media URL: the only way to one is
 ``attachment_download``, which fetches-and-checks the proposal first (PRODUCT §4.3).
 """
 
-import logging
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
-from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from accounts.files import declared_length, private_file_download
 from proposals.submission.enums import AttachmentKind, ProposalSection
 from proposals.submission.forms.attachments import (
     AttachmentForm,
@@ -33,8 +31,6 @@ from proposals.submission.selectors.proposals import get_proposal_for_user
 from proposals.submission.services import attachments as services
 from proposals.submission.services.attachments import AttachmentLimits, attachment_limits
 from proposals.submission.views.common import proposal_page_context
-
-log = logging.getLogger(__name__)
 
 # Room for the other form fields and the multipart headers around the file.
 FORM_OVERHEAD = 64 * 1024
@@ -73,13 +69,6 @@ def _check_editor(request: HttpRequest, proposal: Proposal) -> HttpResponse | No
     return None
 
 
-def _content_length(request: HttpRequest) -> int:
-    try:
-        return int(request.META.get("CONTENT_LENGTH") or 0)
-    except ValueError:
-        return 0
-
-
 @csrf_exempt  # the upload handler must be in place before anything reads the body (see below)
 @require_http_methods(["GET", "HEAD", "POST"])
 @login_required
@@ -97,7 +86,7 @@ def proposal_attachments(request: HttpRequest, pk: int) -> HttpResponse:
     refused = _check_editor(request, proposal)
     if refused is not None:
         return refused
-    if _content_length(request) > limits.max_bytes + FORM_OVERHEAD:
+    if declared_length(request) > limits.max_bytes + FORM_OVERHEAD:
         # Nothing of the body is read (so nothing is stored and no state changes: no CSRF
         # check is needed to say no).
         form = AttachmentForm(limits=limits)
@@ -159,23 +148,12 @@ def _upload(
 def attachment_download(request: HttpRequest, pk: int, attachment_pk: int) -> FileResponse:
     """The PDF as a download, for whoever may see the proposal (replaced files included)."""
     attachment = get_attachment_for_user(user=request.user, proposal_pk=pk, pk=attachment_pk)
-    try:
-        handle = attachment.file.open("rb")
-    except FileNotFoundError as exc:
-        log.error(
-            "attachment file missing",
-            extra={"ctx_attachment": attachment.pk, "ctx_file": attachment.file.name},
-        )
-        raise Http404("The file is missing.") from exc
-    response = FileResponse(
-        handle,
-        as_attachment=True,
+    return private_file_download(
+        attachment.file,
         filename=attachment.original_name,
-        content_type="application/pdf",
+        what="attachment",
+        log_extra={"ctx_attachment": attachment.pk},
     )
-    response["X-Content-Type-Options"] = "nosniff"
-    patch_cache_control(response, private=True, no_store=True)
-    return response
 
 
 @require_POST

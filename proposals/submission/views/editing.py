@@ -24,7 +24,8 @@ from django.views.decorators.http import require_http_methods
 
 from proposals.calls.rules import call_accepts_submissions
 from proposals.submission.enums import EDITABLE, ProposalSection
-from proposals.submission.forms.editors import EDITORS, SectionEditor
+from proposals.submission.forms.editors import EDITORS
+from proposals.submission.forms.section_editor import SectionEditor
 from proposals.submission.models import Proposal
 from proposals.submission.rules import can_edit_proposal, is_team_member
 from proposals.submission.selectors.completeness import Problem, proposal_problems

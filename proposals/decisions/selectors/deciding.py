@@ -1,10 +1,9 @@
-"""Reads for the committee's decisions and the applicant's view of them (PRODUCT §6).
+"""Reads for the committee's decisions (PRODUCT §6): who reads and who decides, and the
+decisions page.
 
-The decisions page is the ranking (``proposals.selectors.ranking.call_ranking``) with, per
-proposal, the saved decision, the default amounts and the running total of awards from the
-top. What counts against a budget is decided once, here (``counted_award_lines``): the award
-lines of awarded and partially awarded proposals still in competition, except an award its PI
-declined, which frees its hours.
+The decisions page is the ranking (``proposals.review.selectors.ranking.call_ranking``) with,
+per proposal, the saved decision, the default amounts and the running total of awards from the
+top; an award its PI declined counts as nothing (``amounts.counted_award_lines``).
 """
 
 from collections.abc import Iterable, Mapping
@@ -13,7 +12,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import QuerySet, Sum
+from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
@@ -23,15 +22,12 @@ from proposals.calls.models import Call, CallResource
 from proposals.calls.rules import can_manage_call, is_committee_member
 from proposals.decisions.enums import AWARDING, AwardResponse, DecisionOutcome
 from proposals.decisions.models import AwardLine, Decision
-from proposals.review.enums import ReviewKind, ReviewState
-from proposals.review.models import TechnicalRecommendation
-from proposals.review.rules import can_read_all_reviews
-from proposals.review.selectors.ranking import Ranking, RankingRow, call_ranking
-from proposals.submission.enums import IN_COMPETITION, TeamStatus
-from proposals.submission.models import Proposal, ResourceRequest, TeamMember
-from proposals.submission.rules import is_team_member
+from proposals.decisions.selectors.amounts import ZERO, default_amount
+from proposals.review.ranking import PageLinks, Ranking, RankingRow
+from proposals.review.selectors.ranking import call_ranking
+from proposals.submission.enums import IN_COMPETITION
+from proposals.submission.models import Proposal
 
-ZERO = Decimal(0)
 # Rows per page of the decisions form: each row posts 2 + one field per resource, and Django
 # refuses a form of more than 1,000 fields (DATA_UPLOAD_MAX_NUMBER_FIELDS).
 DECISIONS_PAGE_SIZE = 100
@@ -71,80 +67,6 @@ def get_waitlisted_for_manager(*, user: User, call: Call, proposal_pk: int) -> P
     if proposal is None:
         raise Http404("No such decision.")
     return proposal
-
-
-# --- Amounts --------------------------------------------------------------------------------------
-
-
-def default_amount(requested: Decimal | None, recommended: Decimal | None) -> Decimal:
-    """The default award of one resource (PRODUCT §6): the request, capped by the technical
-    recommendation when there is one; nothing asked, nothing given."""
-    if requested is None:
-        return ZERO
-    if recommended is None:
-        return requested
-    return min(requested, recommended)
-
-
-def counted_award_lines(call: Call) -> QuerySet[AwardLine]:
-    """The award lines that use a budget of ``call``: awards (full or partial) of proposals in
-    competition, except those the PI declined (their lines stay for the record)."""
-    return AwardLine.objects.filter(
-        decision__proposal__call=call,
-        decision__proposal__status__in=IN_COMPETITION,
-        decision__outcome__in=AWARDING,
-    ).exclude(decision__response=AwardResponse.DECLINED)
-
-
-def awarded_totals(*, call: Call) -> dict[int, Decimal]:
-    """What the call's awards use of each budget, by call resource id. One query."""
-    totals = (
-        counted_award_lines(call)
-        .order_by()
-        .values("call_resource_id")
-        .annotate(total=Sum("amount"))
-        .values_list("call_resource_id", "total")
-    )
-    return dict(totals)
-
-
-def default_amounts(*, proposal_ids: Iterable[int]) -> dict[int, dict[int, Decimal]]:
-    """The default award per resource (``default_amount``) of each proposal, by proposal id
-    then call resource id; only resources with a positive default are listed.
-
-    The recommendation is that of the latest submitted technical review, as in the ranking.
-    Two queries.
-    """
-    ids = set(proposal_ids)
-    requested: dict[int, dict[int, Decimal]] = {pk: {} for pk in ids}
-    for proposal_id, offer_id, amount in (
-        ResourceRequest.objects.filter(proposal_id__in=ids)
-        .order_by()
-        .values_list("proposal_id", "call_resource_id", "amount")
-    ):
-        requested[proposal_id][offer_id] = amount
-    latest: dict[int, int] = {}  # proposal id → its latest submitted technical review's id
-    recommended: dict[int, dict[int, Decimal]] = {pk: {} for pk in ids}
-    rows = (
-        TechnicalRecommendation.objects.filter(
-            review__proposal_id__in=ids,
-            review__kind=ReviewKind.TECHNICAL,
-            review__state=ReviewState.SUBMITTED,
-        )
-        .order_by("review__proposal_id", "-review__submitted_at", "-review_id")
-        .values_list("review__proposal_id", "review_id", "call_resource_id", "amount")
-    )
-    for proposal_id, review_id, offer_id, amount in rows:
-        if latest.setdefault(proposal_id, review_id) == review_id:
-            recommended[proposal_id][offer_id] = amount
-    result: dict[int, dict[int, Decimal]] = {}
-    for proposal_id in ids:
-        amounts = {
-            offer_id: default_amount(amount, recommended[proposal_id].get(offer_id))
-            for offer_id, amount in requested[proposal_id].items()
-        }
-        result[proposal_id] = {key: value for key, value in amounts.items() if value > 0}
-    return result
 
 
 # --- The decisions page ---------------------------------------------------------------------------
@@ -240,7 +162,7 @@ class BudgetTotal:
 
 
 @dataclass(frozen=True)
-class DecisionSheet:
+class DecisionSheet(PageLinks):
     call: Call
     ranking: Ranking
     offers: list[CallResource]
@@ -289,14 +211,6 @@ class DecisionSheet:
     def last_rank(self) -> int:
         return self.rows[-1].ranking.rank if self.rows else 0
 
-    @property
-    def previous_page(self) -> int | None:
-        return self.page - 1 if self.page > 1 else None
-
-    @property
-    def next_page(self) -> int | None:
-        return self.page + 1 if self.page < self.pages else None
-
 
 def _saved_decisions(call: Call, ids: set[int]) -> dict[int, SavedDecision]:
     """The saved decisions of the proposals ``ids`` (of ``call``, in competition), by proposal
@@ -342,7 +256,7 @@ def decision_sheet(
     *,
     call: Call,
     user: User,
-    page: int = 1,
+    page: int | str | None = 1,
     shown: Mapping[int, ShownDecision] | None = None,
     per_page: int | None = None,
 ) -> DecisionSheet:
@@ -351,8 +265,9 @@ def decision_sheet(
     Rows follow the ranking, with the same rows left out for a committee member in conflict
     (``call_ranking``). Each row shows its saved decision, or what ``shown`` holds for it (a
     suggestion, or what a refused form held); the running totals and the budget totals add
-    up the shown awards, an award its PI declined counting as nothing. The ranking's queries
-    and two more (ten for a manager), whatever the number of proposals.
+    up the shown awards, an award its PI declined counting as nothing. ``page`` is read by
+    Django's ``Paginator``: past the end is the last page, not a number the first. The
+    ranking's queries and two more (ten for a manager), whatever the number of proposals.
     """
     shown = shown or {}
     per_page = per_page or DECISIONS_PAGE_SIZE
@@ -398,17 +313,17 @@ def decision_sheet(
                 )
             )
         rows.append(DecisionRow(ranking=ranked, saved=decision, shown=values, cells=cells))
-    pages = max(1, -(-len(rows) // per_page))
-    page = min(max(page, 1), pages)
+    paginator = Paginator(rows, per_page)
+    shown_page = paginator.get_page(page)
     return DecisionSheet(
         call=call,
         ranking=ranking,
         offers=offers,
-        rows=rows[(page - 1) * per_page : page * per_page],
+        rows=list(shown_page.object_list),
         all_rows=rows,
         totals=[BudgetTotal(offer=offer, awarded=running[offer.pk]) for offer in offers],
-        page=page,
-        pages=pages,
+        page=shown_page.number,
+        pages=paginator.num_pages,
         per_page=per_page,
         counts=counts,
     )
@@ -417,93 +332,3 @@ def decision_sheet(
 def proposals_by_id(*, call: Call, ids: Iterable[int]) -> dict[int, Proposal]:
     """The call's proposals among ``ids``, by id. One query."""
     return Proposal.objects.filter(call=call).in_bulk(list(ids))
-
-
-# --- The applicant's page -------------------------------------------------------------------------
-
-
-class DecisionAudience:
-    TEAM = "team"
-    COMMITTEE = "committee"
-
-
-@dataclass(frozen=True)
-class AwardedAmount:
-    resource: str
-    unit: str
-    amount: Decimal
-
-
-@dataclass(frozen=True)
-class ProposalDecision:
-    """The decision on one proposal as its reader may see it. ``decision`` is None when there
-    is none to show: none saved yet, or (for the team) not published yet."""
-
-    audience: str
-    published: bool
-    decision: Decision | None
-    amounts: list[AwardedAmount]
-
-    @property
-    def is_award(self) -> bool:
-        return self.decision is not None and self.decision.outcome in AWARDING
-
-
-def can_read_decision(user: User, proposal: Proposal) -> bool:
-    """The proposal's team (who see it once published), call managers, and committee members
-    not in conflict (who see it as soon as it is saved)."""
-    return is_team_member(user, proposal) or can_read_all_reviews(user, proposal)
-
-
-def proposal_decision(*, proposal: Proposal, user: User) -> ProposalDecision:
-    """The decision on ``proposal`` for ``user``, who may read it (``can_read_decision``).
-
-    The team never gets an unpublished decision: no outcome, amount or message before the
-    call's decisions are published. Someone on the team gets the team's view whatever other
-    role they hold in the call. Two queries.
-    """
-    published = proposal.call.decisions_published_at is not None
-    audience = (
-        DecisionAudience.TEAM if is_team_member(user, proposal) else DecisionAudience.COMMITTEE
-    )
-    if audience == DecisionAudience.TEAM and not published:
-        return ProposalDecision(audience=audience, published=False, decision=None, amounts=[])
-    decision = (
-        Decision.objects.filter(proposal=proposal)
-        .select_related("responded_by", "decided_by")
-        .first()
-    )
-    if decision is None or (audience == DecisionAudience.TEAM and decision.published_at is None):
-        return ProposalDecision(audience=audience, published=published, decision=None, amounts=[])
-    lines = AwardLine.objects.filter(decision=decision, amount__gt=0).select_related(
-        "call_resource__resource"
-    )
-    amounts = [
-        AwardedAmount(
-            resource=line.call_resource.resource.name,
-            unit=line.call_resource.resource.unit,
-            amount=line.amount,
-        )
-        for line in lines
-    ]
-    if decision.outcome not in AWARDING:
-        amounts = []
-    return ProposalDecision(
-        audience=audience, published=published, decision=decision, amounts=amounts
-    )
-
-
-def team_recipients(*, proposals: list[Proposal]) -> dict[int, list[User]]:
-    """The PI first, then each co-investigator who accepted, each person once, by proposal
-    id. The proposals come with their PIs; one query for every team."""
-    people: dict[int, dict[int, User]] = {p.pk: {p.pi_id: p.pi} for p in proposals}
-    members = (
-        TeamMember.objects.filter(
-            proposal__in=[p.pk for p in proposals], status=TeamStatus.ACCEPTED
-        )
-        .select_related("user")
-        .order_by("invited_at", "id")
-    )
-    for member in members:
-        people[member.proposal_id].setdefault(member.user_id, member.user)
-    return {key: list(value.values()) for key, value in people.items()}
