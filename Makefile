@@ -36,6 +36,7 @@ lint: $(DEV_STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/lint-imports
+	$(VENV)/bin/mypy
 
 worker: $(STAMP)
 	$(VENV)/bin/celery -A config worker --loglevel=info

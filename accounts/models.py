@@ -1,4 +1,5 @@
 import zoneinfo
+from typing import Any, ClassVar
 
 from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.db import models
@@ -9,10 +10,10 @@ from django_countries.fields import CountryField
 TIME_ZONE_CHOICES = [(name, name) for name in sorted(zoneinfo.available_timezones())]
 
 
-class UserManager(BaseUserManager):
+class UserManager(BaseUserManager["User"]):
     use_in_migrations = True
 
-    def _create_user(self, email: str, password: str | None, **extra):
+    def _create_user(self, email: str, password: str | None, **extra: Any) -> "User":
         if not email:
             raise ValueError("An email address is required.")
         user = self.model(email=self.normalize_email(email), **extra)
@@ -20,12 +21,12 @@ class UserManager(BaseUserManager):
         user.save(using=self._db)
         return user
 
-    def create_user(self, email: str, password: str | None = None, **extra):
+    def create_user(self, email: str, password: str | None = None, **extra: Any) -> "User":
         extra.setdefault("is_staff", False)
         extra.setdefault("is_superuser", False)
         return self._create_user(email, password, **extra)
 
-    def create_superuser(self, email: str, password: str | None = None, **extra):
+    def create_superuser(self, email: str, password: str | None = None, **extra: Any) -> "User":
         extra.update(is_staff=True, is_superuser=True)
         return self._create_user(email, password, **extra)
 
@@ -33,9 +34,11 @@ class UserManager(BaseUserManager):
 class User(AbstractUser):
     """A person: signs in by email; the profile fields live here to save a join on every page."""
 
-    username = None
-    first_name = None
-    last_name = None
+    # Django removes an inherited field when a subclass sets it to None; the stubs type these
+    # as AbstractUser's CharFields and cannot express the removal.
+    username = None  # type: ignore[assignment]
+    first_name = None  # type: ignore[assignment]
+    last_name = None  # type: ignore[assignment]
     email = models.EmailField(_("email address"), unique=True)
 
     full_name = models.CharField(_("full name"), max_length=200, blank=True)
@@ -68,9 +71,14 @@ class User(AbstractUser):
 
     USERNAME_FIELD = "email"
     EMAIL_FIELD = "email"
-    REQUIRED_FIELDS: list[str] = []
+    REQUIRED_FIELDS: ClassVar[list[str]] = []
 
-    objects = UserManager()
+    # The stubs pin AbstractUser.objects to contrib.auth's UserManager, whose create_user takes
+    # a username first; this model has none, so its manager takes the email (Django allows it).
+    objects: ClassVar[UserManager] = UserManager()  # type: ignore[assignment]
+
+    # Not a field: accounts.rules.is_call_manager caches its answer on the instance it was asked.
+    _is_call_manager: bool
 
     class Meta:
         ordering = ["email"]

@@ -17,9 +17,11 @@ from django.core.mail import EmailMultiAlternatives
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.template import Context
+from django.template.backends.django import Template as DjangoTemplate
 from django.template.loader import get_template, render_to_string
 from django.utils import timezone
 
+from accounts.models import User
 from notifications.enums import MESSAGE_LIFECYCLE, EmailKind, MessageStatus
 from notifications.models import OutboxMessage
 
@@ -32,7 +34,9 @@ class TemporaryDeliveryError(Exception):
 
 def _render_plain(template_name: str, context: dict) -> str:
     """Render a plain-text part unescaped: ``O'Brien`` must not become ``O&#x27;Brien``."""
-    return get_template(template_name).template.render(Context(context, autoescape=False))
+    template = get_template(template_name)
+    assert isinstance(template, DjangoTemplate)  # settings.TEMPLATES has the Django engine only
+    return template.template.render(Context(context, autoescape=False))
 
 
 def outbox_queue(
@@ -146,7 +150,7 @@ class Outgoing:
     event: str
     recipient: str
     context: dict
-    user: object = None
+    user: User | None = None
 
 
 BULK_CHUNK = 2000  # × 9 columns: within SQLite's and PostgreSQL's parameter limits

@@ -7,7 +7,7 @@ the number of entries, allocations or members.
 
 import zoneinfo
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -92,7 +92,7 @@ class MonthlySum:
     amount: Decimal
 
 
-def monthly_sums(allocations: list[Allocation]) -> list[MonthlySum]:
+def monthly_sums(allocations: Sequence[Allocation]) -> list[MonthlySum]:
     """Every entry of ``allocations`` summed by allocation, resource, kind and month: one
     query. ``allocations`` need ``proposal.call`` loaded (for the time zones)."""
     if not allocations:
@@ -113,7 +113,9 @@ def monthly_sums(allocations: list[Allocation]) -> list[MonthlySum]:
     ]
 
 
-def monthly_sums_by_allocation(allocations: list[Allocation]) -> dict[int, list[MonthlySum]]:
+def monthly_sums_by_allocation(
+    allocations: Sequence[Allocation],
+) -> dict[int, list[MonthlySum]]:
     """``monthly_sums`` grouped by allocation id (missing ids: no entries): one query."""
     grouped: dict[int, list[MonthlySum]] = defaultdict(list)
     for row in monthly_sums(allocations):

@@ -16,6 +16,7 @@ from django.db.models import Prefetch, QuerySet
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from allocations.models import Allocation, AllocationMember, AllocationResource, Resource
@@ -89,7 +90,7 @@ class AllocationRow:
     lines: list[ResourceLine] = field(default_factory=list)
 
     @property
-    def period_label(self) -> str:
+    def period_label(self) -> str | Promise:
         return Period.LABELS[self.period]
 
     @property

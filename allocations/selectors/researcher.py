@@ -281,7 +281,8 @@ def allocation_page(
             )
         )
     former = {m.user_id: m for m in memberships if m.removed_at is not None}
-    for user_id in sorted(set(use) - seen - {None}, key=lambda pk: people[pk].display_name):
+    users_with_use = {pk for pk in use if pk is not None}
+    for user_id in sorted(users_with_use - seen, key=lambda pk: people[pk].display_name):
         rows.append(
             MemberRow(people[user_id], former.get(user_id), user_id == loaded.pi_id, used(user_id))
         )

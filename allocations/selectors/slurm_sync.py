@@ -52,7 +52,7 @@ from allocations.selectors.ledger import monthly_sums_by_allocation, resource_le
 LOW_PRIORITY_QOS = "lowprio"
 NORMAL_QOS = "normal"
 
-TRES_BY_RULE = {ChargeRule.GPU: "gres/gpu", ChargeRule.BILLING: "billing"}
+TRES_BY_RULE: dict[str, str] = {ChargeRule.GPU: "gres/gpu", ChargeRule.BILLING: "billing"}
 MANAGED_TRES = frozenset(TRES_BY_RULE.values())
 
 SLURM_USER_RE = re.compile(r"^[a-z_][a-z0-9_.-]{0,31}$")
@@ -141,10 +141,12 @@ def wanted_accounts(*, cluster: str, today: date | None = None) -> list[WantedAc
                 users.append(name)
             else:
                 removed.append(name)
+        reference = allocation.proposal.reference
+        assert reference is not None  # set when the proposal was submitted, long before an award
         result.append(
             WantedAccount(
                 account=allocation.account,
-                description=allocation.proposal.reference,
+                description=reference,
                 organization=allocation.pi.affiliation,
                 users=tuple(sorted(set(users))),
                 removed_users=tuple(sorted(set(removed) - set(users))),

@@ -102,6 +102,8 @@ def decisions_publish(*, call: Call, by: User, now: datetime | None = None) -> P
     with transaction.atomic():
         decisions = decisions_mark_published(call=call, by=by, now=now)
         if decisions is None:
+            # Already published: decisions_mark_published copied the moment onto ``call``.
+            assert call.decisions_published_at is not None
             return PublishResult(published_at=call.decisions_published_at, already=True)
         people = team_recipients(proposals=[d.proposal for d in decisions])
         allocations = emails = 0
@@ -137,8 +139,8 @@ def award_decline_release(
     """
     now = now or timezone.now()
     with transaction.atomic():
-        allocation = Allocation.objects.select_for_update().filter(proposal_id=decision.proposal_id)
-        allocation = allocation.first()
+        rows = Allocation.objects.select_for_update().filter(proposal_id=decision.proposal_id)
+        allocation = rows.first()
         if allocation is None:
             return []
         balances = (

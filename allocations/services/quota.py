@@ -28,6 +28,7 @@ import logging
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
+from typing import TYPE_CHECKING, TypedDict
 
 from django.db import transaction
 from django.db.models import Prefetch
@@ -67,11 +68,23 @@ class Summary:
     events: list[str] = field(default_factory=list)
 
 
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
+    class _Loaded(TypedDict):
+        """What ``quota_evaluate`` prefetches onto each allocation (``to_attr``)."""
+
+        current_members: list[AllocationMember]
+        resource_rows: list[AllocationResource]
+
+    LoadedAllocation = WithAnnotations[Allocation, _Loaded]
+
+
 @dataclass(frozen=True)
 class _Mail:
     kind: EmailKind
     event: str
-    allocation: Allocation
+    allocation: "LoadedAllocation"
     context: dict
 
 
@@ -137,7 +150,9 @@ def quota_evaluate(*, today: date | None = None) -> Summary:
     return summary
 
 
-def _mails_for(allocation: Allocation, ledgers: list[ResourceLedger], today: date) -> list[_Mail]:
+def _mails_for(
+    allocation: "LoadedAllocation", ledgers: list[ResourceLedger], today: date
+) -> list[_Mail]:
     pk = allocation.pk
     # The link and the dates, made once for every email about the allocation rather than in
     # each template: a first run renders over 10,000 emails.
@@ -204,7 +219,7 @@ def _mails_for(allocation: Allocation, ledgers: list[ResourceLedger], today: dat
     return mails
 
 
-def _recipients(allocation: Allocation) -> list[User]:
+def _recipients(allocation: "LoadedAllocation") -> list[User]:
     """The PI, then the current members; each person once."""
     people = [allocation.pi] + [m.user for m in allocation.current_members]
     seen: set[int] = set()
@@ -241,7 +256,7 @@ def _write_forfeits(forfeits: list[tuple[Allocation, ResourceLedger]]) -> int:
     }
     if not wanted:
         return 0
-    existing = set()
+    existing: set[str] = set()
     sources = list(wanted)
     for i in range(0, len(sources), CHUNK):
         existing.update(

@@ -96,6 +96,7 @@ def final_report_upload(
                 transaction.on_commit(lambda: storage.delete(name))
     except BaseException:
         if stored:
+            assert report.file.name is not None  # file.save() above gave it its name
             report.file.storage.delete(report.file.name)
         raise
     log.info(

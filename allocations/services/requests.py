@@ -151,7 +151,10 @@ def approved_reason(request: AllocationRequest) -> str:
 def _grant(allocation: Allocation, locked: AllocationRequest, by: User) -> dict[str, str]:
     """What an approval changes: more hours through a ledger adjustment, or the new end.
     Returns what the audit entry records of it."""
+    # The constraint request_has_what_it_asks: more hours name a resource and an amount,
+    # an extension its new end.
     if locked.kind == RequestKind.MORE_HOURS:
+        assert locked.resource is not None and locked.amount is not None
         entry = allocation_adjust(
             allocation=allocation,
             resource=locked.resource,
@@ -160,6 +163,7 @@ def _grant(allocation: Allocation, locked: AllocationRequest, by: User) -> dict[
             by=by,
         )
         return {"ledger_entry": str(entry.pk), "adjustment": str(locked.amount)}
+    assert locked.new_end is not None
     changes = {"end_before": allocation.end.isoformat()}
     allocation.end = locked.new_end
     allocation.save(update_fields=["end"])

@@ -288,7 +288,8 @@ class _Importer:
         resource = self.resources.get(partition) or self.resources.get("")
         account = self.accounts.get(account_name)
         if account is None or resource is None or resource.pk not in account.resource_ids:
-            return self.not_chargeable(number, account_name, partition, resource)
+            self.not_chargeable(number, account_name, partition, resource)
+            return None
         if resource.charge_rule == ChargeRule.NONE:
             report.skip(NOT_CHARGED)
             return None
@@ -455,7 +456,7 @@ class _Writer:
                 copy.write_row((*row, now))
 
 
-_COLUMNS = ("allocation_id", "resource_id", "kind", "amount", "reason", "user_id")
+_COLUMNS: tuple[str, ...] = ("allocation_id", "resource_id", "kind", "amount", "reason", "user_id")
 _COLUMNS += ("occurred_at", "source", "created_at")
 
 

@@ -15,6 +15,7 @@ from allauth.account.models import EmailAddress
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, transaction
 from django.utils import timezone
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
@@ -40,7 +41,7 @@ DATE_FIELDS = ("period_start", "period_end")
 # rest, timestamps, publication and archiving, has services). "Create the next cycle" copies
 # every one; ``tests/proposals/test_call_create_next_cycle.py`` checks that no editable field
 # of ``Call`` is missing here.
-FIELD_GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
+FIELD_GROUPS: tuple[tuple[str | Promise, tuple[str, ...]], ...] = (
     (_lazy("Call"), ("code", "name", "reference_prefix", "description", "guidelines")),
     (_lazy("Dates"), ("time_zone", *DATETIME_FIELDS, *DATE_FIELDS)),
     (
@@ -117,10 +118,11 @@ def _set_budgets(call: Call, budgets: Sequence[BudgetData]) -> None:
 def _set_criteria(call: Call, criteria: Sequence[CriterionData]) -> None:
     """Make the call's criteria exactly ``criteria`` in that order, matched by id."""
     existing = {row.pk: row for row in call.criteria.all()}
-    kept_ids = {item["id"] for item in criteria if item.get("id") in existing}
+    kept_ids = {item_id for item in criteria if (item_id := item.get("id")) in existing}
     CallCriterion.objects.filter(call=call).exclude(pk__in=kept_ids).delete()
     for position, item in enumerate(criteria):
-        row = existing.get(item.get("id")) if item.get("id") in kept_ids else None
+        item_id = item.get("id")
+        row = existing.get(item_id) if item_id in kept_ids else None
         row = row or CallCriterion(call=call)
         row.name = item["name"]
         row.description = item.get("description", "")
@@ -394,9 +396,11 @@ def audit_record(
     """Record ``action`` on ``subject`` by ``actor``. Values must be JSON-serialisable; pass
     Decimals and dates as strings. Runs in the caller's transaction, so a change and its
     record commit or roll back together. Side effect: one AuditEntry row."""
+    model_name = subject._meta.model_name
+    assert model_name is not None  # set on every model class; None only before it is bound
     return AuditEntry.objects.create(
         call=call,
-        subject_type=subject._meta.model_name,
+        subject_type=model_name,
         subject_id=subject.pk,
         action=action,
         actor=actor if actor is not None and actor.is_authenticated else None,

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.core.paginator import Paginator
+from django.utils.functional import Promise
 
 from accounts.enums import ScienceField
 from proposals.calls.models import Call, CallResource
@@ -22,7 +23,7 @@ class Candidate:
     """A proposal in competition that the reader may see, as the ranking reads it."""
 
     proposal_id: int
-    reference: str
+    reference: str | None  # nullable in the table: given at submission
     reference_number: int | None
     acronym: str
     title: str
@@ -66,7 +67,7 @@ class RankingRow:
 
     rank: int
     proposal_id: int
-    reference: str
+    reference: str | None
     acronym: str
     title: str
     field_code: str
@@ -85,11 +86,11 @@ class RankingRow:
     budgets_end_above: list[CallResource] = field(default_factory=list)
 
     @property
-    def verdict_label(self) -> str:
+    def verdict_label(self) -> str | Promise:
         return TechnicalVerdict(self.verdict).label if self.verdict else ""
 
     @property
-    def field_label(self) -> str:
+    def field_label(self) -> str | Promise:
         if self.field_code in ScienceField.values:
             return ScienceField(self.field_code).label
         return ""

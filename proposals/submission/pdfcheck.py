@@ -9,7 +9,7 @@ import hashlib
 import logging
 import os
 from dataclasses import dataclass
-from typing import BinaryIO
+from typing import IO
 
 from django.core.exceptions import ValidationError
 from django.template.defaultfilters import filesizeformat
@@ -29,7 +29,7 @@ class PdfInfo:
     size: int
 
 
-def inspect_pdf(upload: BinaryIO, *, max_pages: int | None, max_bytes: int | None) -> PdfInfo:
+def inspect_pdf(upload: IO[bytes], *, max_pages: int | None, max_bytes: int | None) -> PdfInfo:
     """Return the page count and size of a readable, unencrypted PDF within the limits.
 
     Raises ValidationError with a message that names the problem.

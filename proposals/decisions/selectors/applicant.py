@@ -96,5 +96,6 @@ def team_recipients(*, proposals: list[Proposal]) -> dict[int, list[User]]:
         .order_by("invited_at", "id")
     )
     for member in members:
-        people[member.proposal_id].setdefault(member.user_id, member.user)
+        assert member.user is not None  # team_accepted_has_user: accepted means a user
+        people[member.proposal_id].setdefault(member.user.pk, member.user)
     return {key: list(value.values()) for key, value in people.items()}

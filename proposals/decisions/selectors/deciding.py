@@ -15,6 +15,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 
 from accounts.models import User
@@ -95,7 +96,7 @@ class SavedDecision:
     published_at: datetime | None
 
     @property
-    def outcome_label(self) -> str:
+    def outcome_label(self) -> str | Promise:
         return DecisionOutcome(self.outcome).label
 
     @property
@@ -107,7 +108,7 @@ class SavedDecision:
         return self.response == AwardResponse.DECLINED
 
     @property
-    def response_label(self) -> str:
+    def response_label(self) -> str | Promise:
         return AwardResponse(self.response).label
 
 
@@ -141,7 +142,7 @@ class DecisionRow:
         return {cell.offer.pk: cell.default for cell in self.cells if cell.default > 0}
 
     @property
-    def shown_label(self) -> str:
+    def shown_label(self) -> str | Promise:
         return DecisionOutcome(self.shown.outcome).label if self.shown.outcome else ""
 
 

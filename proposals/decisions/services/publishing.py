@@ -233,7 +233,7 @@ def decision_promote(
             amounts=amounts,
             offers=offers,
             defaults=defaults,
-            label=proposal.reference,
+            label=proposal.reference or str(proposal.pk),
         )
         full = all(given.get(key, ZERO) >= value for key, value in defaults.items())
         before = audit_state(locked, {}, offers)

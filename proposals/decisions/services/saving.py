@@ -121,11 +121,12 @@ def _references_in_competition(call: Call, rows: Sequence[DecisionData]) -> dict
     ids = [row.proposal.pk for row in rows]
     if len(set(ids)) != len(ids):
         raise ValidationError(_("A proposal is decided twice."), code="duplicate")
-    in_call = dict(
-        Proposal.objects.filter(call=call, pk__in=ids, status__in=IN_COMPETITION).values_list(
-            "pk", "reference"
-        )
-    )
+    in_call = {
+        pk: reference or str(pk)  # as below: a proposal without a reference goes by its id
+        for pk, reference in Proposal.objects.filter(
+            call=call, pk__in=ids, status__in=IN_COMPETITION
+        ).values_list("pk", "reference")
+    }
     problems: list[str] = []
     for row in rows:
         if row.proposal.pk not in in_call:

@@ -11,6 +11,7 @@ or ``DEFAULT_MAX_LOAD`` when the manager left it empty.
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING, TypedDict
 
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Page, Paginator
@@ -39,6 +40,18 @@ ENDED = frozenset({ReviewState.DECLINED, ReviewState.REMOVED})
 PAGE_SIZE = 50
 
 
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
+    class _ListedAttrs(TypedDict):
+        """What ``assignment_overview`` annotates and prefetches onto each proposal listed."""
+
+        assigned: int
+        all_reviews: list[Review]
+
+    _Listed = WithAnnotations[Proposal, _ListedAttrs]
+
+
 @dataclass(frozen=True)
 class PoolMember:
     """A reviewer of the pool, with their load in the call and their capacity."""
@@ -54,16 +67,18 @@ class PoolMember:
         return max(self.capacity - self.load, 0)
 
 
-def _pool_roles(call: Call, kind: CallRoleKind) -> list[CallRole]:
-    """The roles of ``kind`` linked to an active user, one per user (the first added)."""
+def _pool_roles(call: Call, kind: CallRoleKind) -> list[tuple[User, CallRole]]:
+    """The roles of ``kind`` linked to an active user, one per user (the first added), each
+    with its user."""
     roles = (
         CallRole.objects.filter(call=call, role=kind, user__isnull=False, user__is_active=True)
         .select_related("user")
         .order_by("user__full_name", "user__email", "pk")
     )
-    seen: dict[int, CallRole] = {}
+    seen: dict[int, tuple[User, CallRole]] = {}
     for role in roles:
-        seen.setdefault(role.user_id, role)
+        if role.user is not None:  # always: the query asks for user__isnull=False
+            seen.setdefault(role.user.pk, (role.user, role))
     return list(seen.values())
 
 
@@ -94,19 +109,19 @@ def reviewer_pool(*, call: Call, loads: Counter[int] | None = None) -> list[Pool
         loads = reviewer_loads(call=call)
     return [
         PoolMember(
-            user=role.user,
+            user=user,
             role=role,
-            load=loads[role.user_id],
+            load=loads[user.pk],
             capacity=DEFAULT_MAX_LOAD if role.max_load is None else role.max_load,
             capacity_is_default=role.max_load is None,
         )
-        for role in _pool_roles(call, CallRoleKind.REVIEWER)
+        for user, role in _pool_roles(call, CallRoleKind.REVIEWER)
     ]
 
 
 def technical_reviewers(*, call: Call) -> list[User]:
     """The call's technical reviewers (centre staff), by name. One query."""
-    return [role.user for role in _pool_roles(call, CallRoleKind.TECHNICAL)]
+    return [user for user, _role in _pool_roles(call, CallRoleKind.TECHNICAL)]
 
 
 def find_call_reviewer(*, call: Call, value: str) -> User | None:
@@ -299,6 +314,8 @@ def assignment_overview(
     paginator.count = totals["open"] if open_only else totals["proposals"]
     current = paginator.get_page(page)
     rows = []
+    # Declared: the annotated rows' attributes do not survive Paginator's type parameter.
+    proposal: _Listed
     for proposal in current.object_list:
         reviews = [
             AssignedReview(review, review.state in OUTSTANDING and review.due_at <= now)

@@ -13,6 +13,7 @@ from enum import StrEnum
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import Prefetch
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 
 from accounts.models import User
@@ -85,19 +86,19 @@ class ShownReview:
     recommended: list[tuple[CallResource, Decimal]] | None = None
 
     @property
-    def kind_label(self) -> str:
+    def kind_label(self) -> str | Promise:
         return ReviewKind(self.kind).label
 
     @property
-    def state_label(self) -> str:
+    def state_label(self) -> str | Promise:
         return ReviewState(self.state).label
 
     @property
-    def recommendation_label(self) -> str:
+    def recommendation_label(self) -> str | Promise:
         return Recommendation(self.recommendation).label if self.recommendation else ""
 
     @property
-    def verdict_label(self) -> str:
+    def verdict_label(self) -> str | Promise:
         return TechnicalVerdict(self.verdict).label if self.verdict else ""
 
 
@@ -251,7 +252,7 @@ def reviews_as_shown(
     scientific = [r for r in done if r.kind == ReviewKind.SCIENTIFIC]
     score_of = {r.pk: review_score(criteria, r.values) for r in scientific}
     if audience == Audience.COMMITTEE:
-        scores = [score_of[r.pk] for r in scientific if score_of[r.pk] is not None]
+        scores = [score for r in scientific if (score := score_of[r.pk]) is not None]
         return ProposalReviews(
             audience=audience,
             reviews=[_full(r, score_of.get(r.pk)) for r in done],

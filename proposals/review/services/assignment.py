@@ -150,6 +150,7 @@ def assignment_apply(
             if reason:
                 stale.append((proposal_id, reviewer_id, reason))
                 continue
+            assert proposal is not None and member is not None  # else a reason above
             taken.add((proposal_id, reviewer_id))
             staffed[proposal_id] += 1
             loads[reviewer_id] += 1

@@ -122,7 +122,8 @@ def _findings(proposal: Proposal, pool: _Pool) -> dict[tuple[int, str], list[str
     )
     members = list(proposal.team.all())
     for member in members:
-        candidate = pool.by_id.get(member.user_id) or pool.by_email.get(member.email.casefold())
+        by_user = pool.by_id.get(member.user_id) if member.user_id is not None else None
+        candidate = by_user or pool.by_email.get(member.email.casefold())
         if member.status == TeamStatus.ACCEPTED:
             sentence = _("%(name)s is a co-investigator.")
         else:

@@ -33,6 +33,7 @@ already there), two per 2,000 new emails (``outbox_queue_many``), and for
 
 import logging
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, TypedDict
 
 from allauth.account.models import EmailAddress
 from django.db import transaction
@@ -80,12 +81,24 @@ def _label(proposal: Proposal) -> str:
     return proposal.title or str(proposal)
 
 
-def _team(proposal: Proposal) -> list[User]:
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
+    class _WithTeam(TypedDict):
+        """What ``deadline_reminders`` prefetches onto each draft (``to_attr``)."""
+
+        accepted_team: list[TeamMember]
+
+    ProposalWithTeam = WithAnnotations[Proposal, _WithTeam]
+
+
+def _team(proposal: "ProposalWithTeam") -> list[User]:
     """The PI first, then every co-investigator who accepted (as for the submission receipt),
     each once; deactivated accounts are left out. Needs ``accepted_team`` prefetched."""
     people = {proposal.pi_id: proposal.pi}
     for member in proposal.accepted_team:
-        people.setdefault(member.user_id, member.user)
+        assert member.user is not None  # team_accepted_has_user: accepted means a user
+        people.setdefault(member.user.pk, member.user)
     return [person for person in people.values() if person.is_active]
 
 
@@ -121,7 +134,7 @@ def deadline_reminders(now: datetime | None = None) -> int:
         )
         .order_by("call_id", "pk")
     )
-    mails = []
+    mails: list[Outgoing] = []
     for proposal in drafts:
         call = proposal.call
         left = call.closes_at - now
@@ -202,6 +215,7 @@ def reply_closing_reminders(now: datetime | None = None) -> int:
         call = proposal.call
         if reply_window(call, now) != ReplyWindow.OPEN:  # pragma: no cover - as the query
             continue
+        assert call.reply_closes_at is not None  # the query asks for one
         context = {
             "proposal": proposal,
             "call": call,

@@ -91,6 +91,7 @@ def _check_can_open(call: Call, now: datetime) -> None:
             code="no_right_of_reply",
         )
     if state == ReplyWindow.OPEN:
+        assert call.reply_closes_at is not None  # opening the window sets its end
         raise ValidationError(
             _("The right of reply is already open, until %(closes)s.")
             % {"closes": call_local(call.reply_closes_at, call)},
@@ -172,6 +173,7 @@ def reply_submit(*, proposal: Proposal, by: User, text: str, now: datetime | Non
         call = locked.call
         state = reply_window(call, now)
         if state == ReplyWindow.CLOSED:
+            assert call.reply_closes_at is not None  # CLOSED: that moment has passed
             raise ValidationError(
                 _("The right of reply closed on %(closes)s; replies are no longer accepted.")
                 % {"closes": call_local(call.reply_closes_at, call)},

@@ -126,6 +126,7 @@ def _require_in_review(locked: Review) -> None:
 
 
 def _locked_error(locked: Review) -> ReviewLocked:
+    assert locked.submitted_at is not None  # only a submitted review is locked
     return ReviewLocked(
         _(
             "This review was submitted on %(when)s and is locked; nothing was changed. "

@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass
 
+from django.db.models import Field
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
@@ -58,7 +59,9 @@ def _field_problems(proposal: Proposal) -> list[Problem]:
     problems = []
     for name, section in REQUIRED_FIELDS.items():
         if not getattr(proposal, name):
-            label = proposal._meta.get_field(name).verbose_name
+            model_field = proposal._meta.get_field(name)
+            assert isinstance(model_field, Field)  # REQUIRED_FIELDS names fields, not relations
+            label = model_field.verbose_name
             # Imperative, like the other problems, and right whatever the label's number.
             message = _("Fill in “%(field)s”.") % {"field": capfirst(label)}
             problems.append(Problem(section, name, message))

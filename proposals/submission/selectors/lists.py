@@ -6,9 +6,10 @@ Shaped so the list page uses a constant number of queries whatever the number of
 from dataclasses import dataclass, field
 
 from allauth.account.models import EmailAddress
-from django.db.models import Prefetch
+from django.db.models import Field, Prefetch
 from django.db.models.functions import Lower
 from django.urls import reverse
+from django.utils.functional import Promise
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django_countries import countries
@@ -68,9 +69,11 @@ def problem_label(problem: Problem, proposal: Proposal) -> str:
             return _("justification for %(resource)s") % {"resource": resource}
         return _("amount on %(resource)s") % {"resource": resource}
     try:
-        return str(Proposal._meta.get_field(name).verbose_name)
+        model_field = Proposal._meta.get_field(name)
     except LookupError:  # FieldDoesNotExist is a LookupError
         return name
+    assert isinstance(model_field, Field)  # problems name fields, not reverse relations
+    return str(model_field.verbose_name)
 
 
 def problem_url(problem: Problem, proposal: Proposal) -> str:
@@ -164,7 +167,7 @@ class SectionSummary:
     problems: list[LinkedProblem] = field(default_factory=list)
 
     @property
-    def label(self) -> str:
+    def label(self) -> str | Promise:
         return self.section.label
 
 
@@ -238,7 +241,9 @@ def readable_snapshot(snapshot: dict) -> dict:
     fields = snapshot.get("fields", {})
 
     def label(name: str) -> str:
-        return capfirst(str(Proposal._meta.get_field(name).verbose_name))
+        model_field = Proposal._meta.get_field(name)
+        assert isinstance(model_field, Field)  # a snapshot holds fields, not reverse relations
+        return capfirst(str(model_field.verbose_name))
 
     def value(name: str):
         raw = fields.get(name)

@@ -122,6 +122,7 @@ def attachment_upload(
             attachment.save()
     except BaseException:
         if stored:
+            assert attachment.file.name is not None  # file.save() above gave it its name
             attachment.file.storage.delete(attachment.file.name)
         raise
     log.info(
@@ -168,6 +169,7 @@ def attachment_remove(*, attachment: Attachment, by: User, now: datetime | None 
             locked.save(update_fields=["replaced_at"])
         else:
             name, storage = locked.file.name, locked.file.storage
+            assert name is not None  # an attachment is saved with its file
             locked.delete()
             transaction.on_commit(lambda: storage.delete(name))
     log.info(

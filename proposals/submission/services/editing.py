@@ -177,6 +177,7 @@ def _write_requests(locked: Proposal, requests: Sequence[RequestData]) -> None:
     ResourceRequest.objects.filter(proposal=locked).exclude(call_resource_id__in=keep).delete()
     for offer_id in keep:
         item = wanted[offer_id]
+        assert item["amount"] is not None  # ``keep`` has only the requests with an amount
         row = existing.get(offer_id) or ResourceRequest(proposal=locked, call_resource_id=offer_id)
         row.amount = item["amount"]
         row.justification = item["justification"]
@@ -188,7 +189,10 @@ def _write_requests(locked: Proposal, requests: Sequence[RequestData]) -> None:
             )
         except ValidationError as error:
             raise ValidationError(
-                {f"request-{offer_id}-{name}": messages for name, messages in error}
+                {
+                    f"request-{offer_id}-{name}": messages
+                    for name, messages in error.message_dict.items()
+                }
             ) from error
         if row.amount < 0:
             raise ValidationError(

@@ -70,7 +70,8 @@ def _team_recipients(proposal: Proposal) -> list[User]:
     people = {proposal.pi_id: proposal.pi}
     members = proposal.team.filter(status=TeamStatus.ACCEPTED).select_related("user")
     for member in members.order_by("invited_at", "id"):
-        people.setdefault(member.user_id, member.user)
+        assert member.user is not None  # team_accepted_has_user: accepted means a user
+        people.setdefault(member.user.pk, member.user)
     return list(people.values())
 
 
@@ -162,11 +163,13 @@ def proposal_snapshot(proposal: Proposal) -> dict[str, Any]:
         },
         "team": [
             {
-                "name": member.user.display_name,
-                "email": member.user.email,
-                "affiliation": member.user.affiliation,
+                "name": user.display_name,
+                "email": user.email,
+                "affiliation": user.affiliation,
             }
             for member in team
+            # Always a user: the constraint team_accepted_has_user.
+            if (user := member.user) is not None
         ],
         "requests": [
             {

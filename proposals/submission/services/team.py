@@ -154,6 +154,7 @@ def team_invite(
 
 
 def _answered(member: TeamMember) -> ValidationError:
+    assert member.responded_at is not None  # set with the answer
     values = {"date": call_local(member.responded_at, member.proposal.call)}
     if member.status == TeamStatus.ACCEPTED:
         message = _("This invitation was already accepted on %(date)s.") % values
@@ -228,6 +229,7 @@ def team_respond(
         if locked.status != TeamStatus.INVITED:
             raise _answered(locked)
         if accept:
+            assert user is not None  # refused above
             _check_can_join(locked, user, now)
             locked.user = user
         locked.responded_at = now
