@@ -6,6 +6,7 @@ from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
+from accounts.rules import passed_second_factor
 
 
 class UserCreationForm(AdminUserCreationForm):
@@ -59,3 +60,14 @@ class UserAdmin(DjangoUserAdmin):
             },
         ),
     )
+
+
+def _staff_with_second_factor(request) -> bool:
+    """PRODUCT §1.1: the admin's powers, reading included, need a session that passed the
+    second factor; without it the admin sends the person to its login, which is
+    ``accounts.views.admin_login`` (allauth's sign-in, then the second factor)."""
+    user = request.user
+    return user.is_active and user.is_staff and passed_second_factor(user)
+
+
+admin.site.has_permission = _staff_with_second_factor  # type: ignore[method-assign]

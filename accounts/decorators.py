@@ -12,28 +12,42 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.text import get_text_list
 from django.utils.translation import gettext as _
 
-from accounts.rules import has_mfa, is_call_manager
+from accounts.rules import has_manager_role, has_mfa, passed_second_factor
 from accounts.selectors import profile_missing_fields
 
 
-def manager_required(view):
-    """Signed in, a call manager (else 403), and with two-factor authentication on.
+def second_factor_redirect(request, next_url: str = ""):
+    """Where a manager whose session lacks the second factor goes, with ``next`` back here:
+    to set up an authenticator when they have none, else to confirm with it (PRODUCT §1.1)."""
+    back = urlencode({"next": next_url or _return_path(request) or reverse("home")})
+    if not has_mfa(request.user):
+        messages.warning(
+            request,
+            _("Call managers must turn on two-factor authentication before managing calls."),
+        )
+        return redirect(f"{reverse('mfa_activate_totp')}?{back}")
+    messages.info(
+        request,
+        _("Please confirm with a code from your authenticator app to manage calls."),
+    )
+    return redirect(f"{reverse('mfa_reauthenticate')}?{back}")
 
-    PRODUCT §1 requires call managers to use MFA: one without it is sent to set it up.
+
+def manager_required(view):
+    """Signed in, a call manager (else 403), with a session that passed the second factor.
+
+    PRODUCT §1.1 requires it for every manager power, reading included: a manager without an
+    authenticator is sent to set one up, one whose session did not use it to confirm with it.
     """
 
     @wraps(view)
     def wrapper(request, *args, **kwargs):
         if not request.user.is_authenticated:
             return redirect_to_login(request.get_full_path())
-        if not is_call_manager(request.user):
+        if not has_manager_role(request.user):
             raise PermissionDenied(_("Only call managers can open this page."))
-        if not has_mfa(request.user):
-            messages.warning(
-                request,
-                _("Call managers must turn on two-factor authentication before managing calls."),
-            )
-            return redirect("mfa_activate_totp")
+        if not passed_second_factor(request.user):
+            return second_factor_redirect(request)
         return view(request, *args, **kwargs)
 
     return wrapper

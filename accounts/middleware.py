@@ -1,5 +1,6 @@
 import zoneinfo
 
+from allauth.account.authentication import get_authentication_records
 from django.utils import timezone
 from django.utils.cache import patch_cache_control
 
@@ -68,3 +69,25 @@ class PrivacyHeadersMiddleware:
         if user is not None and user.is_authenticated:
             patch_cache_control(response, private=True, no_store=True)
         return response
+
+
+def session_passed_second_factor(request) -> bool:
+    """Whether allauth recorded a second factor (an authenticator code, at sign-in or on
+    confirming since) among the session's authentication methods for its user."""
+    records = get_authentication_records(request, request.user)
+    return any(record.get("method") == "mfa" for record in records)
+
+
+class SecondFactorMiddleware:
+    """Marks ``request.user.second_factor_passed`` from the session, which
+    ``accounts.rules.is_call_manager`` requires (PRODUCT §1.1): a manager's session without its
+    second factor holds no manager power, reading included."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = request.user
+        if user.is_authenticated:
+            user.second_factor_passed = session_passed_second_factor(request)
+        return self.get_response(request)

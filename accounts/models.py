@@ -77,8 +77,11 @@ class User(AbstractUser):
     # a username first; this model has none, so its manager takes the email (Django allows it).
     objects: ClassVar[UserManager] = UserManager()  # type: ignore[assignment]
 
-    # Not a field: accounts.rules.is_call_manager caches its answer on the instance it was asked.
+    # Not fields: accounts.rules.has_manager_role caches its answer on the instance it was
+    # asked; accounts.middleware.SecondFactorMiddleware sets whether the session passed the
+    # second factor on request.user.
     _is_call_manager: bool
+    second_factor_passed: bool
 
     class Meta:
         ordering = ["email"]

@@ -7,6 +7,9 @@ from config import health
 urlpatterns = [
     path("", account_views.home, name="home"),
     path("healthz", health.healthz, name="healthz"),
+    # The admin signs in through allauth's login (rate limits, second factor): its own login
+    # page is replaced before admin.site.urls can answer it.
+    path("admin/login/", account_views.admin_login, name="admin_login"),
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
     path("profile/", include("accounts.urls")),

@@ -1,12 +1,17 @@
 """Shared personas and fixtures (STYLE: personas built through the real code paths)."""
 
+import time
+
 import pytest
+from allauth.account.authentication import AUTHENTICATION_METHODS_SESSION_KEY
 from allauth.account.models import EmailAddress
 from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
 from django.conf import settings
 from django.contrib.auth.models import Group
+from django.test import Client
 
 from accounts.models import User
+from accounts.rules import has_mfa
 
 # Fixtures for tests that need a real SMTP server (smtp_server) or Celery worker (worker_runs).
 pytest_plugins = ["tests.smtp", "tests.celery_worker"]
@@ -31,11 +36,51 @@ def make_user(email: str, *, full_name: str = "", complete: bool = True, **field
 
 
 def make_manager(email: str = "manager@centre.example", *, with_mfa: bool = True) -> User:
+    """A call manager. With an authenticator (the default) the returned object acts as one
+    whose session passed the second factor, as ``request.user`` would after a full sign-in,
+    so services may be called with ``by=manager``; ``client.force_login`` signs them in with
+    it (``_sign_ins_include_the_second_factor``)."""
     user = make_user(email, full_name="Marta Manager", affiliation="Jülich Supercomputing Centre")
     user.groups.add(Group.objects.get_or_create(name=settings.CALL_MANAGERS_GROUP)[0])
     if with_mfa:
         TOTP.activate(user, generate_totp_secret())
+        user.second_factor_passed = True
     return user
+
+
+def record_second_factor(client, user: User) -> None:
+    """Record in ``client``'s session that ``user`` passed the second factor, as allauth's
+    sign-in with an authenticator code does (the records SecondFactorMiddleware reads)."""
+    session = client.session
+    session[AUTHENTICATION_METHODS_SESSION_KEY] = [
+        {"method": "password", "at": time.time(), "email": user.email},
+        {"method": "mfa", "at": time.time(), "type": "totp"},
+    ]
+    session["account_authentication_methods_user"] = str(user.pk)
+    session.save()
+
+
+@pytest.fixture(autouse=True)
+def _sign_ins_include_the_second_factor(monkeypatch):
+    """``client.force_login(user)`` stands for a full sign-in through allauth's form, which for
+    someone with an authenticator includes its code (PRODUCT §1.1). Tests of a session without
+    it sign in a manager who has no authenticator, or call ``force_login_without_second_factor``."""
+    original = Client._login
+
+    def _login(self, user, backend=None):
+        original(self, user, backend)
+        if has_mfa(user):
+            record_second_factor(self, user)
+
+    monkeypatch.setattr(Client, "_login", _login)
+
+
+def force_login_without_second_factor(client, user: User) -> None:
+    """A session signed in with the password only (e.g. from before the authenticator)."""
+    client.force_login(user)
+    session = client.session
+    session.pop(AUTHENTICATION_METHODS_SESSION_KEY, None)
+    session.save()
 
 
 @pytest.fixture
@@ -61,6 +106,21 @@ def committee(db) -> User:
 @pytest.fixture
 def manager(db) -> User:
     return make_manager()
+
+
+def make_superuser(email: str = "admin@centre.example") -> User:
+    """An operator for the Django admin, with the authenticator every superuser needs there
+    (PRODUCT §1.1); ``client.force_login`` signs them in with it."""
+    user = make_user(email, full_name="Olga Operator", is_staff=True, is_superuser=True)
+    TOTP.activate(user, generate_totp_secret())
+    user.second_factor_passed = True
+    return user
+
+
+@pytest.fixture
+def admin_user(db) -> User:
+    """pytest-django's superuser (behind its ``admin_client``)."""
+    return make_superuser()
 
 
 @pytest.fixture

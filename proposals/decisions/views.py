@@ -21,7 +21,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from accounts.decorators import manager_required
-from accounts.rules import is_call_manager
+from accounts.rules import has_manager_role
 from proposals.calls.models import Call
 from proposals.calls.rules import can_manage_call
 from proposals.decisions.forms import DecisionsForm, PromoteForm, shown_from_post
@@ -32,15 +32,16 @@ from proposals.submission.views.common import proposal_page_context
 
 
 def decisions_reader(view: Callable) -> Callable:
-    """Signed in; call managers pass ``manager_required`` (two-factor authentication on),
-    everyone else goes on to the view, whose fetch-and-check lets the committee read."""
+    """Signed in; people with the managers' role pass ``manager_required`` (a session with the
+    second factor), everyone else goes on to the view, whose fetch-and-check lets the
+    committee read."""
     guarded = manager_required(view)
 
     @wraps(view)
     def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
         if not request.user.is_authenticated:
             return redirect_to_login(request.get_full_path())
-        if is_call_manager(request.user):
+        if has_manager_role(request.user):
             return guarded(request, *args, **kwargs)
         return view(request, *args, **kwargs)
 

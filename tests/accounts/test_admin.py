@@ -1,8 +1,9 @@
 from accounts.models import User
+from tests.conftest import make_superuser
 
 
 def _superuser():
-    return User.objects.create_superuser(email="root@centre.example", password="x-long-pass-77")
+    return make_superuser("root@centre.example")
 
 
 def test_people_list_and_search(client, db, pi):

@@ -63,13 +63,16 @@ class TestManagerRequired:
         client.force_login(manager)
         assert client.get("/test/managed/").status_code == 200
 
-    def test_manager_without_totp_sets_it_up_then_gets_through(self, client, db):
+    # Transactional, as a request is in production: allauth announces the new authenticator
+    # when its transaction commits, inside the request, and the session records it then.
+    @pytest.mark.django_db(transaction=True)
+    def test_manager_without_totp_sets_it_up_then_gets_through(self, client):
         manager = make_manager(with_mfa=False)
         assert sign_in(client, manager.email, PASSWORD).status_code == 302
 
         response = client.get("/test/managed/")
         assert response.status_code == 302
-        assert response["Location"] == "/accounts/2fa/totp/activate/"
+        assert response["Location"] == "/accounts/2fa/totp/activate/?next=%2Ftest%2Fmanaged%2F"
         assert _messages(response)[-1] == (
             "Call managers must turn on two-factor authentication before managing calls."
         )
@@ -94,6 +97,7 @@ class TestManagerRequired:
         assert wrong.status_code == 200
         assert wrong.context["form"].errors["code"] == ["Incorrect code."]
 
+        # The code just proved the authenticator: the session has passed the second factor.
         response = client.post("/accounts/2fa/totp/activate/", {"code": totp_code(secret)})
         assert response.status_code == 302
         assert response["Location"] == "/accounts/2fa/recovery-codes/"

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from allocations.models import LedgerEntry, UsageFile
 from tests.allocation_factories import add_usage, make_allocation
-from tests.conftest import make_user
+from tests.conftest import make_superuser
 from tests.factories import make_resource
 
 pytestmark = pytest.mark.django_db
@@ -16,7 +16,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def admin_client(client):
-    client.force_login(make_user("ops@centre.example", is_staff=True, is_superuser=True))
+    client.force_login(make_superuser("ops@centre.example"))
     return client
 
 

@@ -27,7 +27,7 @@ from tests.proposals.decisions_factories import (
     on_committee,
     worked_example,
 )
-from tests.proposals.helpers import login_url_for
+from tests.proposals.helpers import login_url_for, second_factor_url
 from tests.proposals.test_ranking import page_text
 
 pytestmark = pytest.mark.django_db
@@ -367,7 +367,10 @@ def test_who_may_publish(client, decided, pi, committee):
     assert client.get(target).status_code == 405
     client.force_login(make_manager("nomfa@centre.example", with_mfa=False))
     response = client.post(target, {"confirm": "yes"})
-    assert (response.status_code, response["Location"]) == (302, reverse("mfa_activate_totp"))
+    assert (response.status_code, response["Location"]) == (
+        302,
+        second_factor_url("mfa_activate_totp"),
+    )
     assert Call.objects.get(pk=decided.call.pk).decisions_published_at is None
 
 

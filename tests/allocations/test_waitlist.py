@@ -19,7 +19,7 @@ from proposals.decisions.services.budget import OverBudget
 from proposals.submission.models import Proposal
 from tests.conftest import make_manager
 from tests.proposals.decisions_factories import decide_all, on_committee, worked_example
-from tests.proposals.helpers import login_url_for
+from tests.proposals.helpers import login_url_for, second_factor_url
 from tests.proposals.test_ranking import page_text
 
 pytestmark = pytest.mark.django_db
@@ -241,7 +241,10 @@ def test_who_may_promote(client, freed, committee):
         assert client.post(target, data).status_code == 403
     client.force_login(make_manager("nomfa@centre.example", with_mfa=False))
     response = client.post(target, data)
-    assert (response.status_code, response["Location"]) == (302, reverse("mfa_activate_totp"))
+    assert (response.status_code, response["Location"]) == (
+        302,
+        second_factor_url("mfa_activate_totp"),
+    )
     assert Decision.objects.get(proposal=freed["DELTA"]).outcome == DecisionOutcome.WAITLISTED
     assert not LedgerEntry.objects.filter(allocation__proposal=freed["DELTA"]).exists()
 

@@ -3,8 +3,8 @@
 import pytest
 from django.urls import reverse
 
-from accounts.models import User
 from notifications.models import OutboxMessage
+from tests.conftest import make_superuser
 from tests.notifications.conftest import queue_message
 
 pytestmark = pytest.mark.django_db
@@ -12,7 +12,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def admin_client_(client):
-    client.force_login(User.objects.create_superuser(email="root@centre.example", password="x"))
+    client.force_login(make_superuser("root@centre.example"))
     return client
 
 

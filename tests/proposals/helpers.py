@@ -1,11 +1,12 @@
 """Helpers for the call pages' tests: guards and the call form's POST data."""
 
 from decimal import Decimal
+from urllib.parse import urlencode
 
 from django.urls import reverse
 
 from proposals.calls.models import Call
-from tests.conftest import make_manager
+from tests.conftest import force_login_without_second_factor, make_manager
 from tests.factories import make_resource
 
 
@@ -13,9 +14,18 @@ def login_url_for(path: str) -> str:
     return f"{reverse('account_login')}?next={path}"
 
 
+def second_factor_url(name: str, back: str = "/") -> str:
+    """Where manager_required sends a manager whose session lacks the second factor:
+    ``mfa_activate_totp`` without an authenticator, ``mfa_reauthenticate`` with one; ``back``
+    is the page they asked for (the home page after a form post without a referer)."""
+    return f"{reverse(name)}?{urlencode({'next': back})}"
+
+
 def assert_guarded(client, pi, url: str, method: str = "get") -> None:
-    """Anonymous → sign-in page; an applicant → 403; a manager without TOTP → MFA set-up."""
+    """Anonymous → sign-in page; an applicant → 403; a manager without an authenticator → its
+    set-up; a manager whose session did not use it → confirming it (PRODUCT §1.1)."""
     send = getattr(client, method)
+    back = url if method == "get" else "/"
     response = send(url)
     assert response.status_code == 302
     assert response["Location"] == login_url_for(url)
@@ -26,7 +36,12 @@ def assert_guarded(client, pi, url: str, method: str = "get") -> None:
     client.force_login(make_manager("nomfa@centre.example", with_mfa=False))
     response = send(url)
     assert response.status_code == 302
-    assert response["Location"] == reverse("mfa_activate_totp")
+    assert response["Location"] == second_factor_url("mfa_activate_totp", back)
+
+    force_login_without_second_factor(client, make_manager("password-only@centre.example"))
+    response = send(url)
+    assert response.status_code == 302
+    assert response["Location"] == second_factor_url("mfa_reauthenticate", back)
 
 
 def _management(prefix: str, total: int, initial: int = 0) -> dict[str, str]:

@@ -3,13 +3,13 @@
 import pytest
 from django.urls import reverse
 
-from tests.conftest import make_user
+from tests.conftest import make_superuser
 from tests.factories import make_call
 
 
 @pytest.fixture
 def admin_client(client, db):
-    operator = make_user("ops@centre.example", is_staff=True, is_superuser=True)
+    operator = make_superuser("ops@centre.example")
     client.force_login(operator)
     return client
 

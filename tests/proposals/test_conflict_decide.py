@@ -18,7 +18,7 @@ from proposals.submission.services.lifecycle import proposal_submit
 from tests.conftest import make_manager
 from tests.factories import make_call
 from tests.proposal_factories import add_call_role, complete_proposal
-from tests.proposals.helpers import login_url_for
+from tests.proposals.helpers import login_url_for, second_factor_url
 
 
 @pytest.fixture
@@ -257,7 +257,10 @@ def test_guards(client, pi, reviewer, detected):
 
     client.force_login(make_manager("nomfa@centre.example", with_mfa=False))
     response = client.post(target, {"decision": "confirm"})
-    assert (response.status_code, response["Location"]) == (302, reverse("mfa_activate_totp"))
+    assert (response.status_code, response["Location"]) == (
+        302,
+        second_factor_url("mfa_activate_totp"),
+    )
 
     detected.refresh_from_db()
     assert detected.status == ConflictStatus.DETECTED

@@ -28,7 +28,7 @@ from tests.proposals.decisions_factories import (
     submitted,
     worked_example,
 )
-from tests.proposals.helpers import login_url_for
+from tests.proposals.helpers import login_url_for, second_factor_url
 from tests.proposals.test_ranking import conflict, in_review, page_text, scientific
 
 pytestmark = pytest.mark.django_db
@@ -116,8 +116,14 @@ def test_applicants_and_reviewers_get_403(client, example, role, request):
 def test_a_manager_without_two_factor_authentication_is_sent_to_set_it_up(client, example):
     client.force_login(make_manager("nomfa@centre.example", with_mfa=False))
 
-    for response in (client.get(url(example)), client.post(suggest_url(example))):
-        assert (response.status_code, response["Location"]) == (302, reverse("mfa_activate_totp"))
+    for response, back in (
+        (client.get(url(example)), url(example)),
+        (client.post(suggest_url(example)), "/"),
+    ):
+        assert (response.status_code, response["Location"]) == (
+            302,
+            second_factor_url("mfa_activate_totp", back),
+        )
 
 
 def test_an_unknown_call_is_404(manager_client, example):

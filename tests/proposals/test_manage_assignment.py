@@ -21,7 +21,7 @@ from proposals.review.views.assignment import SUGGESTION_SALT
 from proposals.submission.services.lifecycle import proposal_submit
 from tests.conftest import make_user
 from tests.proposal_factories import add_call_role, complete_proposal, make_call_closing
-from tests.proposals.helpers import assert_guarded, login_url_for
+from tests.proposals.helpers import assert_guarded, login_url_for, second_factor_url
 
 pytestmark = pytest.mark.django_db
 
@@ -221,7 +221,7 @@ def test_guards(client, pi, manager, call):
         client.force_login(pi)
         assert client.post(url).status_code == 403
         client.force_login(without_mfa)
-        assert client.post(url)["Location"] == reverse("mfa_activate_totp")
+        assert client.post(url)["Location"] == second_factor_url("mfa_activate_totp")
     assert Review.objects.count() == 1
 
 

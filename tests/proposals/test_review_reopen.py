@@ -13,7 +13,7 @@ from proposals.review.services.reviewing import review_reopen, review_submit
 from tests.conftest import make_manager, make_user
 from tests.factories import make_call
 from tests.proposal_factories import add_call_role
-from tests.proposals.helpers import login_url_for
+from tests.proposals.helpers import login_url_for, second_factor_url
 from tests.proposals.reviewing_factories import (
     accepted,
     criteria_ids,
@@ -123,7 +123,7 @@ def test_who_may_reopen(client, review, reviewer, pi, committee, call):
     assert response["Location"] == login_url_for(url(review))
     # A manager without two-factor authentication is sent to set it up first.
     response = signed_in(make_manager("nomfa@centre.example", with_mfa=False)).post(url(review))
-    assert response["Location"] == reverse("mfa_activate_totp")
+    assert response["Location"] == second_factor_url("mfa_activate_totp")
     assert Review.objects.get(pk=review.pk).state == ReviewState.SUBMITTED
 
 
