@@ -127,11 +127,14 @@ def test_publish_creates_an_allocation_for_every_award(decided, manager, pi, coi
     }
     assert sorted(allocations) == ["ALPHA", "BRAVO", "CHARLIE"]
     alpha = allocations["ALPHA"]
+    # The call's period (make_call: the next 1 May after its deadline, for a year).
+    start = decided.call.period_start
+    assert (start.month, start.day) == (5, 1)
     assert (alpha.account, alpha.pi, alpha.start, alpha.end) == (
         "alpha-jup27-1",
         pi,
-        date(2027, 5, 1),
-        date(2028, 4, 30),
+        start,
+        date(start.year + 1, 4, 30),
     )
     assert set(alpha.members.values_list("user__email", flat=True)) == {pi.email, coi.email}
     ledger = list(
