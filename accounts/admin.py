@@ -1,5 +1,7 @@
 """People in the Django admin (operators, PRODUCT §1): the email replaces Django's username."""
 
+from allauth.mfa.models import Authenticator
+from allauth.socialaccount.models import SocialToken
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
@@ -71,3 +73,31 @@ def _staff_with_second_factor(request) -> bool:
 
 
 admin.site.has_permission = _staff_with_second_factor  # type: ignore[method-assign]
+
+
+# --- Secrets that belong to one person (PRODUCT §1.1) -------------------------------------------
+# allauth's own admin pages show each authenticator's ``data`` (the TOTP secret, the recovery
+# codes' seed) and each identity provider's tokens to every superuser: enough to pass as that
+# person. Operators keep what they need (who has which authenticator, when it was last used,
+# removing a lost one); the secrets are shown to nobody.
+admin.site.unregister(Authenticator)
+if admin.site.is_registered(SocialToken):
+    admin.site.unregister(SocialToken)
+
+
+@admin.register(Authenticator)
+class AuthenticatorAdmin(admin.ModelAdmin):
+    """Who has which authenticator; an operator may delete a lost one (the person then sets
+    up a new one). Its secret is not a field here."""
+
+    list_display = ["user", "type", "created_at", "last_used_at"]
+    list_filter = ["type", "created_at", "last_used_at"]
+    search_fields = ["user__email", "user__full_name"]
+    fields = ["user", "type", "created_at", "last_used_at"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False

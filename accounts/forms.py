@@ -11,12 +11,16 @@ from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
 from accounts.enums import ScienceField
+from accounts.fields import FreeTextField, NameField
 from accounts.models import User
 from accounts.orcid import normalise_orcid
 from accounts.selectors import orcid_taken
+from accounts.text import refuse_unsafe_name
 
 MAX_KEYWORDS = 20
 MAX_KEYWORD_LENGTH = 50
+# What the keywords box takes at most: room for a few too many, refused by count.
+KEYWORDS_TEXT_MAX_LENGTH = 2000
 
 # Regions of the IANA database worth offering; the rest are aliases kept for old systems.
 _TIME_ZONE_REGIONS = (
@@ -76,7 +80,10 @@ def parse_keywords(text: str) -> list[str]:
 
 
 def validate_keywords(keywords: list[str]) -> list[str]:
-    """Refuse keywords over the length limit or too many of them; profiles and proposals."""
+    """Refuse keywords over the length limit, too many of them, or one that is not a visible
+    line of text (``accounts.text``); profiles and proposals."""
+    for keyword in keywords:
+        refuse_unsafe_name(keyword)
     too_long = [keyword for keyword in keywords if len(keyword) > MAX_KEYWORD_LENGTH]
     if too_long:
         raise ValidationError(
@@ -100,14 +107,14 @@ class ProfileForm(forms.Form):
     proposal cannot be started without them); the rest is optional.
     """
 
-    full_name = forms.CharField(
+    full_name = NameField(
         label=_("Full name"),
         max_length=200,
         help_text=_("As it should appear on your proposals."),
         error_messages={"required": _("Enter your full name.")},
         widget=forms.TextInput(attrs={"autocomplete": "name"}),
     )
-    affiliation = forms.CharField(
+    affiliation = NameField(
         label=_("Affiliation"),
         max_length=300,
         help_text=_("Your institution, e.g. Forschungszentrum Jülich."),
@@ -120,7 +127,7 @@ class ProfileForm(forms.Form):
         error_messages={"required": _("Choose the country of your institution.")},
         widget=forms.Select(attrs={"autocomplete": "country"}),
     )
-    orcid = forms.CharField(
+    orcid = NameField(
         label=_("ORCID iD"),
         required=False,
         max_length=100,
@@ -139,9 +146,10 @@ class ProfileForm(forms.Form):
         error_messages={"required": _("Choose at least one field of expertise.")},
         widget=forms.CheckboxSelectMultiple,
     )
-    keywords = forms.CharField(
+    keywords = FreeTextField(
         label=_("Keywords"),
         required=False,
+        max_length=KEYWORDS_TEXT_MAX_LENGTH,
         widget=forms.TextInput(attrs={"spellcheck": "true"}),
     )
     time_zone = forms.ChoiceField(
@@ -177,12 +185,6 @@ class ProfileForm(forms.Form):
             "Separate them with commas, e.g. protein folding, graph neural networks. "
             "At most %(count)d, each up to %(length)d characters."
         ) % {"count": MAX_KEYWORDS, "length": MAX_KEYWORD_LENGTH}
-
-    def clean_full_name(self) -> str:
-        return " ".join(self.cleaned_data["full_name"].split())
-
-    def clean_affiliation(self) -> str:
-        return " ".join(self.cleaned_data["affiliation"].split())
 
     def clean_orcid(self) -> str:
         orcid = normalise_orcid(self.cleaned_data["orcid"])

@@ -1,8 +1,11 @@
 import zoneinfo
 
 from allauth.account.authentication import get_authentication_records
+from django.http import HttpResponseBadRequest
 from django.utils import timezone
 from django.utils.cache import patch_cache_control
+
+from accounts.text import has_control_character
 
 TZ_COOKIE = "tz"
 # The zones a reader may name. The cookie is the browser's to write: anything else (a folder
@@ -90,4 +93,21 @@ class SecondFactorMiddleware:
         user = request.user
         if user.is_authenticated:
             user.second_factor_passed = session_passed_second_factor(request)
+        return self.get_response(request)
+
+
+class ControlCharacterPathMiddleware:
+    """An address whose path holds a control character (``/invitations/a%00b/``) is no page
+    of ours: 400 before any view looks it up. PostgreSQL cannot even compare text with a NUL,
+    and a view with a text parameter would answer 500."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if has_control_character(request.path):
+            return HttpResponseBadRequest(
+                "This address holds a control character; no page has such an address.",
+                content_type="text/plain; charset=utf-8",
+            )
         return self.get_response(request)

@@ -49,6 +49,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "accounts.middleware.ControlCharacterPathMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -299,11 +300,14 @@ LOGGING = {
         "json": {"()": "config.logging.JsonFormatter"},
         "plain": {"format": "%(levelname)s %(name)s: %(message)s"},
     },
+    "filters": {"secret_links": {"()": "config.logging.SecretLinkFilter"}},
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",
             # JSON for log collectors in production; readable lines while developing.
             "formatter": env_str("LOG_FORMAT", "plain" if DEBUG else "json"),
+            # PRODUCT §1.1: no log holds a password reset, confirmation or invitation link.
+            "filters": ["secret_links"],
         }
     },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},

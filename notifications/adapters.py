@@ -12,6 +12,33 @@ from django.contrib.sites.shortcuts import get_current_site
 from accounts.adapters import AccountAdapter as ProfileFirstAccountAdapter
 from notifications.services import outbox_queue_rendered
 
+# allauth's notices: emails built on its ``base_notification.txt`` that only tell that something
+# changed, with no link or code that acts for the recipient. Every other account email (a
+# confirmation link or code, a password reset link or code, a sign-in code, "an account already
+# exists", and any template a later allauth adds) carries a secret: the outbox shows its body
+# to nobody and erases it once sent (PRODUCT §1.1). ``tests/notifications/test_secret_emails.py``
+# reads allauth's templates to hold this list to that.
+ACCOUNT_NOTICES = frozenset(
+    {
+        "email_changed",
+        "email_confirm",
+        "email_deleted",
+        "password_changed",
+        "password_reset",
+        "password_set",
+        "recovery_codes_generated",
+        "totp_activated",
+        "totp_deactivated",
+        "webauthn_added",
+        "webauthn_removed",
+    }
+)
+
+
+def account_email_carries_secret(template: str) -> bool:
+    """Whether allauth's email ``template`` (e.g. ``password_reset_key``) carries a secret."""
+    return template not in ACCOUNT_NOTICES
+
 
 class AccountAdapter(ProfileFirstAccountAdapter):
     def send_mail(self, template_prefix: str, email: str, context: dict) -> None:
@@ -31,4 +58,5 @@ class AccountAdapter(ProfileFirstAccountAdapter):
             subject=message.subject,
             body_text=message.body,
             body_html=html,
+            secret=account_email_carries_secret(kind),
         )

@@ -33,7 +33,12 @@ MESSAGE_LIFECYCLE = Lifecycle(
 class EmailKind(models.TextChoices):
     """Every kind of email Allot writes itself: one folder ``templates/emails/<kind>/`` each,
     with ``subject.txt``, ``body.txt`` and ``body.html``. (django-allauth's account emails are
-    rendered by allauth and queued as ``account-<template>``: not listed here.)"""
+    rendered by allauth and queued as ``account-<template>``: not listed here; which of them
+    carry a secret is declared in ``notifications.adapters``.)
+
+    A kind whose body holds a link that acts for its recipient (a token) is listed in
+    ``SECRET_KINDS`` below: its body is shown to nobody and erased once sent (PRODUCT §1.1).
+    """
 
     # Calls
     CALL_OPENED = "call-opened", _("A call opened")
@@ -63,3 +68,24 @@ class EmailKind(models.TextChoices):
     ALLOCATION_REQUEST_DECIDED = "allocation-request-decided", _("Allocation request decided")
     # The outbox's own example, which its tests send: copy its folder to add a kind.
     OUTBOX_EXAMPLE = "outbox-example", _("Example")
+
+    @property
+    def carries_secret(self) -> bool:
+        return self in SECRET_KINDS
+
+
+# Kinds whose link is a secret of its recipient (PRODUCT §1.1: read by the recipient only).
+# Their context must pass that link as a ``SecretLink``; ``outbox_queue`` refuses a
+# ``SecretLink`` in any kind not listed here, so a new token-bearing email cannot be queued
+# as an ordinary, readable one.
+SECRET_KINDS = frozenset({EmailKind.TEAM_INVITATION})
+
+
+class SecretLink(str):
+    """A link that acts for whoever holds it (an invitation, a reset): only for its recipient.
+
+    Services that build such a link return this type; the outbox checks that the email it
+    goes into is of a kind that carries a secret.
+    """
+
+    __slots__ = ()

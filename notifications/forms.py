@@ -1,6 +1,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from accounts.fields import NameField
 from notifications.enums import MessageStatus
 
 
@@ -12,7 +13,7 @@ class OutboxFilterForm(forms.Form):
         choices=[("", _("All statuses")), *MessageStatus.choices],
         required=False,
     )
-    q = forms.CharField(
+    q = NameField(
         label=_("Recipient or event"),
         required=False,
         max_length=200,

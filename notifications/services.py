@@ -4,6 +4,10 @@ Every email of Allot is queued here. ``outbox_queue`` renders a kind of email fr
 ``templates/emails/<kind>/`` (subject.txt, body.txt, body.html); ``outbox_queue_rendered`` takes
 text rendered elsewhere (django-allauth's account emails). Both are idempotent per event and
 recipient: queueing the same event for the same person again returns the existing row.
+
+A message of a kind that carries a secret (``EmailKind.carries_secret``, allauth's resets and
+confirmations) is marked ``secret``: its body is erased when it is sent or fails for good
+(``outbox_deliver``), and a retry builds a fresh link or is refused (``outbox_retry``).
 """
 
 import logging
@@ -13,6 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.core.mail import EmailMultiAlternatives
 from django.db import IntegrityError, transaction
 from django.db.models import F
@@ -20,9 +25,12 @@ from django.template import Context
 from django.template.backends.django import Template as DjangoTemplate
 from django.template.loader import get_template, render_to_string
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts.models import User
-from notifications.enums import MESSAGE_LIFECYCLE, EmailKind, MessageStatus
+from accounts.redaction import redact_secret_links
+from notifications import hooks
+from notifications.enums import MESSAGE_LIFECYCLE, EmailKind, MessageStatus, SecretLink
 from notifications.models import OutboxMessage
 
 log = logging.getLogger(__name__)
@@ -44,7 +52,8 @@ def outbox_queue(
 ) -> OutboxMessage:
     """Render ``templates/emails/<kind>/`` for ``recipient`` and queue it once for ``event``.
 
-    The subject and text body are rendered without HTML escaping, the HTML body with it.
+    The subject and text body are rendered without HTML escaping, the HTML body with it. A
+    kind that carries a secret is queued ``secret`` (see the module's docstring).
 
     Side effects: one OutboxMessage row (unless one exists for event and recipient); after the
     surrounding transaction commits, the ``notifications.send_message`` task.
@@ -59,6 +68,7 @@ def outbox_queue(
         subject=subject,
         body_text=body_text,
         body_html=body_html,
+        secret=EmailKind(kind).carries_secret,
     )
 
 
@@ -89,7 +99,17 @@ def _header_line(subject: str) -> str:
 
 
 def _render(kind: str, recipient: str, user, context: dict) -> tuple[str, str, str]:
-    """Subject, text and HTML body of ``templates/emails/<kind>/``."""
+    """Subject, text and HTML body of ``templates/emails/<kind>/``.
+
+    Raises ImproperlyConfigured for a ``SecretLink`` in the context of a kind that does not
+    declare it carries a secret: such an email would be readable on the outbox pages.
+    """
+    if not EmailKind(kind).carries_secret and any(
+        isinstance(value, SecretLink) for value in context.values()
+    ):
+        raise ImproperlyConfigured(
+            f"The email kind {kind!r} is given a secret link but is not in SECRET_KINDS."
+        )
     context = {"site_url": settings.SITE_URL, "recipient": recipient, "user": user, **context}
     return (
         _render_plain(f"emails/{kind}/subject.txt", context),
@@ -106,9 +126,13 @@ def outbox_queue_rendered(
     subject: str,
     body_text: str,
     body_html: str = "",
+    secret: bool,
     user=None,
 ) -> OutboxMessage:
     """Queue an already rendered message once per ``event`` and ``recipient``.
+
+    ``secret``, which every caller states, marks a body holding a link that acts for the
+    recipient: shown to nobody, erased once sent or failed (PRODUCT §1.1).
 
     The recipient is compared case-insensitively; the subject is folded to one line (a header
     cannot hold a line break) and cut to 300 characters. Returns the existing row when the
@@ -134,6 +158,7 @@ def outbox_queue_rendered(
                     subject=subject,
                     body_text=body_text,
                     body_html=body_html,
+                    secret=secret,
                 )
         except IntegrityError:
             # A concurrent transaction queued the same event for the same person first.
@@ -221,6 +246,7 @@ def _rendered(message: Outgoing, recipient: str) -> OutboxMessage:
         subject=_header_line(subject),
         body_text=body_text,
         body_html=body_html,
+        secret=EmailKind(message.kind).carries_secret,
     )
 
 
@@ -293,7 +319,8 @@ def outbox_deliver(*, message: OutboxMessage) -> None:
     Side effects: the email; status sent (sent_at, last_error cleared) on success. Raises
     TemporaryDeliveryError (after putting the message back to ``queued`` with last_error) when
     the server refused it for now and attempts remain; a permanent refusal or the last attempt
-    leaves the message ``failed`` with the error for managers to see.
+    leaves the message ``failed`` with the error for managers to see. A secret message's body
+    is erased in the same UPDATE that makes it sent or failed.
     """
     email = EmailMultiAlternatives(
         subject=message.subject,
@@ -307,7 +334,8 @@ def outbox_deliver(*, message: OutboxMessage) -> None:
     try:
         email.send()
     except Exception as exc:  # noqa: BLE001 - every failure is recorded on the message
-        error = f"{type(exc).__name__}: {exc}"[:2000]
+        # A server's refusal may quote the message (a blocked link): never its secret part.
+        error = redact_secret_links(f"{type(exc).__name__}: {exc}")[:2000]
         temporary = _is_temporary(exc) and message.attempts < settings.OUTBOX_MAX_ATTEMPTS
         status = MessageStatus.QUEUED if temporary else MessageStatus.FAILED
         MESSAGE_LIFECYCLE.move_from(
@@ -317,6 +345,7 @@ def outbox_deliver(*, message: OutboxMessage) -> None:
             last_error=error,
             sending_since=None,
             updated_at=timezone.now(),
+            **({} if temporary else _erased(message)),
         )
         log.warning("outbox delivery failed", extra={"ctx_message": message.pk, "ctx_error": error})
         if temporary:
@@ -331,7 +360,13 @@ def outbox_deliver(*, message: OutboxMessage) -> None:
         sending_since=None,
         last_error="",
         updated_at=now,
+        **_erased(message),
     )
+
+
+def _erased(message: OutboxMessage) -> dict[str, str]:
+    """The columns that erase a secret message's body once it leaves the queue for good."""
+    return {"body_text": "", "body_html": ""} if message.secret else {}
 
 
 def retry_delay(attempts: int) -> int:
@@ -342,21 +377,51 @@ def retry_delay(attempts: int) -> int:
 def outbox_retry(*, message: OutboxMessage) -> bool:
     """A manager's retry of a failed message: back to the queue with fresh attempts.
 
-    Returns False, changing nothing, when the message is not ``failed``. Side effects: status
-    queued, attempts reset (last_error kept until a delivery succeeds); the send task after
-    commit.
+    Returns False, changing nothing, when the message is not ``failed``. A secret message lost
+    its body when it failed: it is rendered again with a fresh link by the hook its kind
+    registered (``notifications.hooks``); without one, or when the hook cannot make one, the
+    retry is refused with a ``ValidationError`` that says how the person gets a new link.
+
+    Side effects: status queued, attempts reset (last_error kept until a delivery succeeds), a
+    secret message's new body (and whatever its hook changes, e.g. a new invitation token);
+    the send task after commit.
     """
     with transaction.atomic():
+        locked = OutboxMessage.objects.select_for_update().filter(pk=message.pk).first()
+        if locked is None or locked.status != MessageStatus.FAILED:
+            return False
+        body = _fresh_body(locked) if locked.secret else {}
         updated = MESSAGE_LIFECYCLE.move_from(
             OutboxMessage.objects.filter(pk=message.pk),
             MessageStatus.FAILED,
             MessageStatus.QUEUED,
             attempts=0,
             updated_at=timezone.now(),
+            **body,
         )
         if updated:
             _enqueue_on_commit(message.pk)
     return bool(updated)
+
+
+def _fresh_body(message: OutboxMessage) -> dict[str, str]:
+    """The subject and bodies of a failed secret message, rendered again with a new link."""
+    build = hooks.secret_contexts.get(message.kind)
+    if build is None:
+        raise ValidationError(
+            _(
+                "This email carried a private link, and its text was erased when it failed, so "
+                "it cannot be sent again. %(recipient)s gets a new link by asking again: "
+                "“Forgot your password?” on the sign-in page for a password reset; signing in "
+                "sends a new link to confirm an address."
+            )
+            % {"recipient": message.recipient},
+            code="secret_not_renewable",
+        )
+    subject, body_text, body_html = _render(
+        message.kind, message.recipient, message.user, build(message)
+    )
+    return {"subject": _header_line(subject), "body_text": body_text, "body_html": body_html}
 
 
 def outbox_requeue_stuck(

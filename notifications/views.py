@@ -1,6 +1,7 @@
 """The call managers' view of the outbox (PRODUCT §7): every message, and a retry for failures."""
 
 from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -45,7 +46,11 @@ def outbox_detail(request: HttpRequest, message_id: int) -> HttpResponse:
     return render(
         request,
         "notifications/outbox_detail.html",
-        {"outbox_message": message, "failed": MessageStatus.FAILED},
+        {
+            "outbox_message": message,
+            "body": selectors.outbox_message_body(message=message),
+            "failed": MessageStatus.FAILED,
+        },
     )
 
 
@@ -53,7 +58,12 @@ def outbox_detail(request: HttpRequest, message_id: int) -> HttpResponse:
 @manager_required
 def outbox_retry(request: HttpRequest, message_id: int) -> HttpResponse:
     message = selectors.outbox_message_get(message_id=message_id)
-    if services.outbox_retry(message=message):
+    try:
+        retried = services.outbox_retry(message=message)
+    except ValidationError as refusal:
+        messages.error(request, " ".join(refusal.messages))
+        return redirect(_back(request))
+    if retried:
         messages.success(
             request,
             _("The message to %(recipient)s is queued again.") % {"recipient": message.recipient},

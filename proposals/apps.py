@@ -26,3 +26,11 @@ class ProposalsConfig(AppConfig):
 
         proposal_reader_register(reads_proposal)
         page_context_register(page_links)
+
+        # The outbox's retry of a failed invitation, whose secret link it erased, makes a new
+        # one (notifications.hooks).
+        from notifications.enums import EmailKind
+        from notifications.hooks import secret_context_register
+        from proposals.submission.services.team import team_invitation_renew
+
+        secret_context_register(EmailKind.TEAM_INVITATION, team_invitation_renew)

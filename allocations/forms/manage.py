@@ -9,6 +9,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from accounts.fields import FreeTextField
 from allocations.models import Resource
 from allocations.selectors.manage import LOW_PRIORITY, Period
 from proposals.calls.models import Call
@@ -74,7 +75,7 @@ class AdjustmentForm(forms.Form):
         help_text=_("Positive to add, negative to take away, in the resource's unit."),
         widget=forms.NumberInput(attrs={"step": "0.01", "inputmode": "decimal"}),
     )
-    reason = forms.CharField(
+    reason = FreeTextField(
         label=_("Reason"),
         max_length=2000,
         help_text=_("Kept in the ledger and the audit trail."),

@@ -8,12 +8,13 @@ from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from accounts.fields import EmailAddressField, FreeTextField
 from allocations.enums import RequestKind
 from allocations.models import Allocation, Resource
 
 
 class MemberAddForm(forms.Form):
-    email = forms.EmailField(
+    email = EmailAddressField(
         label=gettext_lazy("Email address"),
         help_text=gettext_lazy(
             "The confirmed address of their Allot account. They can run jobs on the account "
@@ -53,7 +54,7 @@ class AllocationRequestForm(forms.Form):
         widget=forms.DateInput(attrs={"type": "date"}),
         help_text=gettext_lazy("For a longer period: the day the period should end."),
     )
-    reason = forms.CharField(
+    reason = FreeTextField(
         label=gettext_lazy("Reason"),
         max_length=5000,
         widget=forms.Textarea(attrs={"rows": 5}),
@@ -96,7 +97,7 @@ class RequestDecisionForm(forms.Form):
         choices=[(APPROVE, gettext_lazy("Approve")), (DECLINE, gettext_lazy("Decline"))],
         widget=forms.RadioSelect,
     )
-    note = forms.CharField(
+    note = FreeTextField(
         label=gettext_lazy("Note to the PI"),
         required=False,
         max_length=5000,

@@ -17,12 +17,16 @@ from django.forms.fields import BaseTemporalField
 from django.forms.models import BaseInlineFormSet, inlineformset_factory
 from django.utils.translation import gettext_lazy as _
 
+from accounts.fields import EmailAddressField, FreeTextField, NameField
 from proposals.calls.cycles import local_time_exists
 from proposals.calls.enums import CallRoleKind
 from proposals.calls.models import Call, CallCriterion, CallResource
 from proposals.calls.services import DATETIME_FIELDS, EDITABLE_FIELDS, BudgetData, CriterionData
 
 LOCAL_DATETIME_FORMAT = "%Y-%m-%dT%H:%M:%S"
+DESCRIPTION_MAX_LENGTH = 5_000
+GUIDELINES_MAX_LENGTH = 20_000
+CRITERION_DESCRIPTION_MAX_LENGTH = 1_000
 
 
 class LocalDateTimeInput(forms.DateTimeInput):
@@ -64,7 +68,7 @@ class DateInput(forms.DateInput):
 class CallForm(forms.ModelForm):
     """The call's own fields. Dates come and go in the call's time zone."""
 
-    reference_prefix = forms.CharField(
+    reference_prefix = NameField(
         label=_("Reference prefix"),
         max_length=16,
         help_text=_("Start of proposal reference numbers, e.g. JUP27-1. Letters, digits, dashes."),
@@ -74,21 +78,35 @@ class CallForm(forms.ModelForm):
             )
         ],
     )
+    description = FreeTextField(
+        label=_("Description"),
+        required=False,
+        max_length=DESCRIPTION_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )
+    guidelines = FreeTextField(
+        label=_("Guidelines"),
+        required=False,
+        max_length=GUIDELINES_MAX_LENGTH,
+        help_text=_("Plain text; line breaks are kept."),
+        widget=forms.Textarea(attrs={"rows": 8}),
+    )
 
     class Meta:
         model = Call
         fields = EDITABLE_FIELDS
-        field_classes = dict.fromkeys(DATETIME_FIELDS, LocalDateTimeField)
+        field_classes = {
+            **dict.fromkeys(DATETIME_FIELDS, LocalDateTimeField),
+            "code": NameField,
+            "name": NameField,
+        }
         widgets = {
-            "description": forms.Textarea(attrs={"rows": 4}),
-            "guidelines": forms.Textarea(attrs={"rows": 8}),
             "period_start": DateInput(),
             "period_end": DateInput(),
             **{name: LocalDateTimeInput() for name in DATETIME_FIELDS},
         }
         help_texts = {
             "time_zone": _("Every date and time below is in this time zone."),
-            "guidelines": _("Plain text; line breaks are kept."),
             "reply_opens_at": _("Optional. Between reviews due and decisions due."),
             "reply_closes_at": _("Optional. Give both ends of the window or neither."),
         }
@@ -234,10 +252,17 @@ class CallResourceForm(forms.ModelForm):
 
 
 class CallCriterionForm(forms.ModelForm):
+    description = FreeTextField(
+        label=_("Description"),
+        required=False,
+        max_length=CRITERION_DESCRIPTION_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
     class Meta:
         model = CallCriterion
         fields = ["name", "description", "weight", "scale_min", "scale_max"]
-        widgets = {"description": forms.Textarea(attrs={"rows": 2})}
+        field_classes = {"name": NameField}
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
@@ -384,7 +409,7 @@ class CallEditor:
 
 
 class CallRoleForm(forms.Form):
-    email = forms.EmailField(label=_("Email address"))
+    email = EmailAddressField(label=_("Email address"))
     role = forms.ChoiceField(
         label=_("Role"), choices=CallRoleKind.choices, initial=CallRoleKind.REVIEWER
     )

@@ -13,6 +13,7 @@ from django import forms
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from accounts.fields import FreeTextField
 from accounts.formatting import amount as format_amount
 from proposals.calls.models import CallResource
 from proposals.decisions.enums import AWARDING, DecisionOutcome
@@ -126,7 +127,7 @@ class DecisionsForm(forms.Form):
                     },
                     _initial_amount(row.shown, cell),
                 )
-            self.fields[_message_key(pid)] = forms.CharField(
+            self.fields[_message_key(pid)] = FreeTextField(
                 label=_("Message to the applicant of %(proposal)s") % {"proposal": reference},
                 required=False,
                 max_length=MESSAGE_MAX,

@@ -15,6 +15,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from accounts.fields import EMAIL_MAX_LENGTH, NameField
 from proposals.calls.models import CallCriterion
 from proposals.review.enums import Recommendation, ReviewKind, TechnicalVerdict
 from proposals.review.models import Review
@@ -23,6 +24,7 @@ from proposals.review.selectors.reviewing import (
     recommended_field_name,
     score_field_name,
 )
+from proposals.review.services.conflicts import DETAIL_MAX_LENGTH
 from proposals.review.services.content import TEXT_FIELDS
 from proposals.review.services.reviewing import DECLINE_REASON_MAX_LENGTH
 from proposals.submission.forms.proposal import PlainTextField, grouped_number, plain_number
@@ -286,3 +288,55 @@ def review_form(
         criteria=content.criteria,
         initial=ScientificReviewForm.initial_for(review, content),
     )
+
+
+# --- Forms of single actions: what a POST carries is read here, never from request.POST -------
+
+# A reply's absolute cap; the call's own (shorter) limit is the service's to check.
+REPLY_TEXT_MAX_LENGTH = 100_000
+
+
+class ConflictDeclareForm(forms.Form):
+    """A reviewer declares a conflict of interest, with the reason (``conflict_declare``)."""
+
+    detail = PlainTextField(
+        label=_("Why are you in conflict with this proposal?"),
+        max_length=DETAIL_MAX_LENGTH,
+        help_text=_("Only the call managers read this."),
+        error_messages={
+            "required": _("Please say briefly why you are in conflict with this proposal.")
+        },
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        # Its own ids on a page that shows the decline form's too.
+        kwargs.setdefault("auto_id", "id_conflict_%s")
+        super().__init__(*args, **kwargs)
+
+
+class ManualAssignmentForm(forms.Form):
+    """A manager names a reviewer of the call's pool (id, name or email) and the kind."""
+
+    reviewer = NameField(
+        label=_("Reviewer"),
+        max_length=EMAIL_MAX_LENGTH,
+        error_messages={
+            "required": _("Choose a reviewer of this call's pool (name or email from the list).")
+        },
+    )
+    kind = forms.ChoiceField(label=_("Kind of review"), choices=ReviewKind.choices, required=False)
+
+    def clean_kind(self) -> str:
+        return self.cleaned_data["kind"] or ReviewKind.SCIENTIFIC
+
+    def refusal(self) -> str:
+        """Every error of an invalid form, in one sentence for the page's message."""
+        return " ".join(message for messages in self.errors.values() for message in messages)
+
+
+class ReplyForm(forms.Form):
+    """The PI's reply to the reviews. The call's own length limit (below this field's) is
+    checked by ``reply_submit``, whose message counts what to cut."""
+
+    text = PlainTextField(required=False, max_length=REPLY_TEXT_MAX_LENGTH)

@@ -26,7 +26,7 @@ COMMENT = "COMMENT-TO-THE-APPLICANT-5520"
 @pytest.fixture
 def world(pi, reviewer):
     call = make_call()
-    proposal = submitted_proposal(call, pi, "HIDDEN-FROM-MANAGERS")
+    proposal = submitted_proposal(call, pi, "HIDDEN-MGR")
     in_review(call)
     review = scientific(proposal, reviewer, 4, 3, comment=COMMENT, confidential=CONFIDENTIAL)
     assert review.kind == ReviewKind.SCIENTIFIC

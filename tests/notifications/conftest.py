@@ -14,6 +14,7 @@ def queue_message(number: int = 1, **fields) -> OutboxMessage:
         "recipient": f"person{number}@uni.example",
         "subject": f"Example {number}",
         "body_text": f"Dear person {number},\n\nthis is an example.\n",
+        "secret": False,
         **fields,
     }
     return outbox_queue_rendered(**data)

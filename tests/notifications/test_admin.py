@@ -29,6 +29,7 @@ def test_changelist_lists_and_filters_messages(admin_client_):
     assert [spec.title for spec in response.context["cl"].filter_specs] == [
         "status",
         "kind",
+        "carries a private link",
         "queued at",
         "sent at",
     ]

@@ -217,15 +217,17 @@ def test_the_invited_reviewer_declares(client, proposal, reviewer):
     assert declared(proposal) == {(reviewer.pk, "declared", "declared", WHY)}
 
 
-def test_a_blank_explanation_sends_the_reviewer_back_to_the_review(client, proposal, reviewer):
+def test_a_blank_explanation_is_refused_beside_the_field(client, proposal, reviewer):
     review = make_review(proposal, reviewer)
     client.force_login(reviewer)
 
     response = client.post(url(proposal), {"detail": "   "})
 
-    assert response.status_code == 302
-    assert response["Location"] == reverse("review_detail", args=[review.pk])
-    assert texts(response) == ["Please say briefly why you are in conflict with this proposal."]
+    assert response.status_code == 200
+    assert response.context["conflict_form"].errors == {
+        "detail": ["Please say briefly why you are in conflict with this proposal."]
+    }
+    assert 'id="id_conflict_detail_error"' in response.content.decode()
     review.refresh_from_db()
     assert review.state == ReviewState.INVITED
     assert declared(proposal) == set()

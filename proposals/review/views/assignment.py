@@ -19,6 +19,7 @@ from django.views.decorators.http import require_POST, require_safe
 from accounts.decorators import manager_required
 from proposals.calls.selectors import get_call_for_manager
 from proposals.review.enums import ReviewKind
+from proposals.review.forms import ManualAssignmentForm
 from proposals.review.selectors import assignment as selectors
 from proposals.review.services import assignment as services
 from proposals.review.services import suggestion as suggestion_service
@@ -166,10 +167,12 @@ def assignment_apply(request: HttpRequest, pk: int) -> HttpResponse:
 def review_assign_manual(request: HttpRequest, pk: int) -> HttpResponse:
     proposal = selectors.get_proposal_for_manager(user=request.user, pk=pk)
     anchor = f"proposal-{proposal.pk}"
-    kind = request.POST.get("kind", ReviewKind.SCIENTIFIC)
-    reviewer = selectors.find_call_reviewer(
-        call=proposal.call, value=request.POST.get("reviewer", "")
-    )
+    form = ManualAssignmentForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, form.refusal())
+        return _back_to_page(request, proposal.call_id, anchor)
+    kind = form.cleaned_data["kind"]
+    reviewer = selectors.find_call_reviewer(call=proposal.call, value=form.cleaned_data["reviewer"])
     if reviewer is None:
         messages.error(
             request,

@@ -15,9 +15,11 @@ from django.views.decorators.http import require_http_methods, require_POST
 from accounts.decorators import manager_required
 from proposals.calls import selectors as call_selectors
 from proposals.review.enums import ConflictStatus
+from proposals.review.forms import ConflictDeclareForm
 from proposals.review.models import Conflict
 from proposals.review.selectors import conflicts as selectors
 from proposals.review.services import conflicts as services
+from proposals.review.views.reviewing import _render_detail
 
 DECISIONS = {"confirm": True, "dismiss": False}
 
@@ -102,13 +104,16 @@ def conflict_declare(request: HttpRequest, pk: int) -> HttpResponse:
     """A reviewer declares a conflict with a proposal they were asked to review (``detail``:
     why). Anyone without a review of it gets 404."""
     review = selectors.get_review_for_declaring(user=request.user, pk=pk)
+    form = ConflictDeclareForm(request.POST)
+    if not form.is_valid():
+        return _render_detail(request, review, conflict_form=form)
     try:
         services.conflict_declare(
-            proposal=review.proposal, reviewer=request.user, detail=request.POST.get("detail", "")
+            proposal=review.proposal, reviewer=request.user, detail=form.cleaned_data["detail"]
         )
     except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
-        return redirect("review_detail", review_pk=review.pk)
+        form.add_error("detail", error)
+        return _render_detail(request, review, conflict_form=form)
     messages.success(
         request,
         _(

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.decorators import manager_required
 from proposals.calls.selectors import get_call_for_manager
+from proposals.review.forms import ReplyForm
 from proposals.review.selectors.reply import ReplyWindow, reply_window
 from proposals.review.selectors.shown_reviews import ReviewsNotShown, proposal_reviews
 from proposals.review.services import reply as services
@@ -88,7 +89,12 @@ def proposal_reply(request: HttpRequest, pk: int) -> HttpResponse:
             _("Only the proposal's team replies; the committee reads the reply with the reviews.")
         )
     if request.method == "POST":
-        text = request.POST.get("text", "")
+        form = ReplyForm(request.POST)
+        if not form.is_valid():
+            return _render(
+                request, proposal, text=form.data.get("text", ""), error=form.errors["text"][0]
+            )
+        text = form.cleaned_data["text"]
         try:
             services.reply_submit(proposal=proposal, by=request.user, text=text)
         except ValidationError as error:

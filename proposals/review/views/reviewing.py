@@ -23,7 +23,13 @@ from accounts.decorators import manager_required
 from proposals.calls.rules import can_manage_call
 from proposals.calls.selectors import committee_calls
 from proposals.review.enums import ReviewState
-from proposals.review.forms import AcceptForm, DeclineForm, ReviewForm, review_form
+from proposals.review.forms import (
+    AcceptForm,
+    ConflictDeclareForm,
+    DeclineForm,
+    ReviewForm,
+    review_form,
+)
 from proposals.review.models import Review
 from proposals.review.rules import can_read_reviews
 from proposals.review.selectors import reviewing as selectors
@@ -75,12 +81,14 @@ def _render_detail(
     *,
     accept_form: AcceptForm | None = None,
     decline_form: DeclineForm | None = None,
+    conflict_form: ConflictDeclareForm | None = None,
     status: int = 200,
 ) -> HttpResponse:
     context = _page_context(request, review)
     context.update(
         accept_form=accept_form or AcceptForm(),
         decline_form=decline_form or DeclineForm(),
+        conflict_form=conflict_form or ConflictDeclareForm(),
     )
     return render(request, "proposals/reviews/detail.html", context, status=status)
 

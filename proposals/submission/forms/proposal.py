@@ -19,8 +19,10 @@ from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
 from accounts.enums import ScienceField
+from accounts.fields import FreeTextField, NameField
 from accounts.forms import (
     EXPERTISE_DOMAINS,
+    KEYWORDS_TEXT_MAX_LENGTH,
     MAX_KEYWORD_LENGTH,
     MAX_KEYWORDS,
     parse_keywords,
@@ -30,6 +32,12 @@ from proposals.calls.models import CallResource
 from proposals.submission.services.editing import RequestData, ScalingData
 
 ABSTRACT_MAX_LENGTH = 2000
+# The longest free texts of a proposal (PRODUCT §4.1 sets the title's, acronym's and abstract's).
+PREVIOUS_ALLOCATIONS_MAX_LENGTH = 10_000
+EXCLUDED_REVIEWERS_MAX_LENGTH = 2_000
+CODES_MAX_LENGTH = 2_000
+STORAGE_MAX_LENGTH = 5_000
+JUSTIFICATION_MAX_LENGTH = 5_000
 MAX_SCALING_ROWS = 50
 TAKE_THEIRS = "take_theirs"
 
@@ -52,20 +60,16 @@ def grouped_number(value: Decimal | int) -> str:
     return number_format(value, force_grouping=True)
 
 
-class PlainTextField(forms.CharField):
-    """Text whose line breaks count once: browsers send "\\r\\n" for each, which would make a
-    2,000-character abstract that fits the box fail the limit on the server."""
-
-    def to_python(self, value: Any) -> str:
-        value = super().to_python(value)
-        return value.replace("\r\n", "\n").replace("\r", "\n")
+# Text whose line breaks count once, with no control character (``accounts.fields``).
+PlainTextField = FreeTextField
 
 
-class KeywordsField(forms.CharField):
+class KeywordsField(FreeTextField):
     """Comma-separated keywords → a list: trimmed, deduplicated, at most 20 of ≤ 50 characters."""
 
     def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("required", False)
+        kwargs.setdefault("max_length", KEYWORDS_TEXT_MAX_LENGTH)
         super().__init__(**kwargs)
 
     @staticmethod
@@ -118,7 +122,7 @@ class SectionForm(forms.Form):
 
 
 class GeneralForm(SectionForm):
-    title = forms.CharField(
+    title = NameField(
         label=_("Title"),
         required=False,
         max_length=200,
@@ -128,7 +132,7 @@ class GeneralForm(SectionForm):
             )
         },
     )
-    acronym = forms.CharField(
+    acronym = NameField(
         label=_("Acronym"),
         required=False,
         max_length=16,
@@ -165,7 +169,7 @@ class GeneralForm(SectionForm):
         help_text=_("The ERC panel closest to your project; it guides the choice of reviewers."),
     )
     keywords = KeywordsField(label=_("Keywords"))
-    pi_affiliation = forms.CharField(
+    pi_affiliation = NameField(
         label=_("Principal investigator's affiliation"),
         required=False,
         max_length=300,
@@ -175,6 +179,7 @@ class GeneralForm(SectionForm):
     previous_allocations = PlainTextField(
         label=_("Previous allocations and results"),
         required=False,
+        max_length=PREVIOUS_ALLOCATIONS_MAX_LENGTH,
         help_text=_(
             "Earlier compute time for this or a related project: where, how much, "
             "and what came of it (publications, models, data)."
@@ -184,6 +189,7 @@ class GeneralForm(SectionForm):
     excluded_reviewers = PlainTextField(
         label=_("Reviewers to exclude"),
         required=False,
+        max_length=EXCLUDED_REVIEWERS_MAX_LENGTH,
         help_text=_("Optional. Names or email addresses, one per line, with the reason."),
         widget=_textarea(4),
     )
@@ -210,22 +216,23 @@ class TechnicalForm(SectionForm):
     codes = PlainTextField(
         label=_("Codes and versions"),
         required=False,
+        max_length=CODES_MAX_LENGTH,
         help_text=_("The software you will run, with versions, e.g. PyTorch 2.5, Megatron-LM."),
         widget=_textarea(4),
     )
-    job_size = forms.CharField(
+    job_size = NameField(
         label=_("Typical job size"),
         required=False,
         max_length=200,
         help_text=_("e.g. 64 nodes, 256 GPUs"),
     )
-    wall_time = forms.CharField(
+    wall_time = NameField(
         label=_("Typical wall time"),
         required=False,
         max_length=100,
         help_text=_("e.g. 24 hours"),
     )
-    memory = forms.CharField(
+    memory = NameField(
         label=_("Memory per job"),
         required=False,
         max_length=200,
@@ -234,6 +241,7 @@ class TechnicalForm(SectionForm):
     storage = PlainTextField(
         label=_("Storage and data management"),
         required=False,
+        max_length=STORAGE_MAX_LENGTH,
         help_text=_(
             "How much data you read and write, where it lives during and after the project."
         ),
@@ -383,6 +391,7 @@ class ResourcesForm(SectionForm):
             self.fields[justification_field_name(offer)] = PlainTextField(
                 label=_("Justification"),
                 required=False,
+                max_length=JUSTIFICATION_MAX_LENGTH,
                 help_text=_(
                     "How you arrived at the amount, e.g. number of runs × GPUs × hours per run, "
                     "based on the scaling table."

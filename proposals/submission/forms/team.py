@@ -3,11 +3,12 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from accounts.fields import EmailAddressField
+
 
 class TeamInviteForm(forms.Form):
-    email = forms.EmailField(
+    email = EmailAddressField(
         label=_("Email address of the co-investigator"),
-        max_length=254,
         help_text=_(
             "They get an email with a link to accept or decline. Someone without an Allot "
             "account signs up with this address first."

@@ -7,6 +7,7 @@ is a ``ValidationError`` (with the field ``email`` where one applies) that views
 
 import logging
 from datetime import datetime
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -16,7 +17,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-from notifications.enums import EmailKind
+from notifications.enums import EmailKind, SecretLink
+from notifications.models import OutboxMessage
 from notifications.services import outbox_queue
 from proposals.calls.rules import call_accepts_submissions
 from proposals.calls.services import user_for_email
@@ -32,9 +34,22 @@ log = logging.getLogger(__name__)
 JOINABLE = frozenset({ProposalStatus.DRAFT, ProposalStatus.SUBMITTED})
 
 
-def invitation_url(member: TeamMember) -> str:
-    """The absolute link of an invitation, as the email gives it."""
-    return settings.SITE_URL + reverse("invitation", args=[member.token])
+def invitation_url(member: TeamMember) -> SecretLink:
+    """The absolute link of an invitation, as the email gives it: the invitee's secret."""
+    return SecretLink(settings.SITE_URL + reverse("invitation", args=[member.token]))
+
+
+def _invitation_context(member: TeamMember, proposal: Proposal) -> dict[str, Any]:
+    """The context of the ``team-invitation`` email for ``member`` of ``proposal``."""
+    return {
+        "proposal": proposal,
+        "call": proposal.call,
+        "pi": proposal.pi,
+        "member": member,
+        "invitation_url": invitation_url(member),
+        "deadline": call_local(proposal.call.closes_at, proposal.call),
+        "has_account": member.user_id is not None,
+    }
 
 
 def _lock_proposal(proposal: Proposal) -> Proposal:
@@ -136,21 +151,45 @@ def team_invite(
             event=f"team-invitation:{member.pk}",
             recipient=email,
             user=invitee,
-            context={
-                "proposal": locked,
-                "call": locked.call,
-                "pi": locked.pi,
-                "member": member,
-                "invitation_url": invitation_url(member),
-                "deadline": call_local(locked.call.closes_at, locked.call),
-                "has_account": invitee is not None,
-            },
+            context=_invitation_context(member, locked),
         )
     log.info(
         "team member invited",
         extra={"ctx_proposal": locked.pk, "ctx_member": member.pk, "ctx_by": by.pk},
     )
     return member
+
+
+def team_invitation_renew(message: OutboxMessage) -> dict[str, Any]:
+    """The context of a failed ``team-invitation`` email again, with a new link: the outbox's
+    retry of a secret message (``notifications.hooks``), whose body was erased when it failed.
+
+    Refused with the reason when the invitation is gone or answered. Side effects: the
+    invitation's token replaced (the old link stops working); a log entry.
+    """
+    member_id = message.event.removeprefix("team-invitation:")
+    member = (
+        TeamMember.objects.select_for_update(of=("self",))
+        .select_related("proposal__call", "proposal__pi")
+        .filter(pk=int(member_id))
+        .first()
+        if member_id.isdigit()
+        else None
+    )
+    if member is None or member.status != TeamStatus.INVITED:
+        raise ValidationError(
+            _(
+                "This invitation was answered or taken back since the email failed, so there "
+                "is nothing to send again. The principal investigator can invite %(email)s again "
+                "from the proposal's team page."
+            )
+            % {"email": message.recipient},
+            code="invitation_gone",
+        )
+    member.token = TeamMember._meta.get_field("token").get_default()
+    member.save(update_fields=["token"])
+    log.info("team invitation renewed", extra={"ctx_member": member.pk})
+    return _invitation_context(member, member.proposal)
 
 
 def _answered(member: TeamMember) -> ValidationError:
