@@ -20,6 +20,7 @@ Statuses: 200 shown, 403 may know it exists but not see this, 404 may not know i
 "login" for the anonymous visitor sent to sign in.
 """
 
+import re
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -259,7 +260,15 @@ def leaks(role: str, body: str, setting: str, phase: str) -> list[str]:
     # The reply: the team, the committee and the managers.
     if role in REVIEWERS:
         forbidden.append(P_REPLY)
-    return sorted({text for text in forbidden if text in body})
+    return sorted({text for text in forbidden if shows(body, text)})
+
+
+def shows(body: str, text: str) -> bool:
+    """Whether ``body`` shows ``text``; a score such as "4.33" only as a number of its own, not
+    inside the microseconds of a timestamp ("16:30:04.331234") that happen to match."""
+    if re.fullmatch(r"\d+\.\d+", text):
+        return re.search(rf"(?<![\d.]){re.escape(text)}(?![\d])", body) is not None
+    return text in body
 
 
 def answer(client: Client, user: User | None, url: str):
