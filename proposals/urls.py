@@ -1,5 +1,6 @@
 from django.urls import path
 
+from accounts.exports import FORMATS
 from proposals.calls import views as calls
 from proposals.decisions import views as decisions
 from proposals.review.views import assignment, conflicts, ranking, reply, reviewing
@@ -101,7 +102,10 @@ urlpatterns = [
     # Reading reviews, ranking, the right of reply
     path("proposals/<int:pk>/reviews/", ranking.proposal_reviews, name="proposal_reviews"),
     path("calls/<int:pk>/ranking/", ranking.call_ranking, name="call_ranking"),
-    path("calls/<int:pk>/ranking.csv", ranking.call_ranking_csv, name="call_ranking_csv"),
+    *[
+        path(f"calls/<int:pk>/ranking.{fmt}", ranking.call_ranking_export, {"fmt": fmt}, name=name)
+        for fmt, name in (("csv", "call_ranking_csv"), ("xlsx", "call_ranking_xlsx"))
+    ],
     path("manage/calls/<int:pk>/reply-window/", reply.reply_window_open, name="reply_window_open"),
     path("proposals/<int:pk>/reply/", reply.proposal_reply, name="proposal_reply"),
     # Decisions and awards (PRODUCT §6)
@@ -112,6 +116,26 @@ urlpatterns = [
         name="decisions_suggest",
     ),
     path("proposals/<int:pk>/decision/", decisions.decision_detail, name="decision_detail"),
+    # Exports (PRODUCT §9): proposals and decisions for managers, reviews for the committee
+    *[
+        path(
+            f"manage/calls/<int:pk>/{what}.{fmt}",
+            decisions.manage_call_export,
+            {"what": what, "fmt": fmt},
+            name=f"manage_call_{what}_{fmt}",
+        )
+        for what in ("proposals", "decisions")
+        for fmt in FORMATS
+    ],
+    *[
+        path(
+            f"calls/<int:pk>/reviews.{fmt}",
+            decisions.call_reviews_export,
+            {"fmt": fmt},
+            name=f"call_reviews_{fmt}",
+        )
+        for fmt in FORMATS
+    ],
     # The PI's answer to an award (decision_respond) is in allocations/urls.py: declining
     # forfeits the allocation's hours, and proposals never imports allocations.
 ]

@@ -21,12 +21,16 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from accounts.decorators import manager_required
+from accounts.exports import table_response
 from accounts.rules import has_manager_role
 from proposals.calls.models import Call
 from proposals.calls.rules import can_manage_call
+from proposals.calls.selectors import get_call_for_manager
+from proposals.decisions import exports
 from proposals.decisions.forms import DecisionsForm, PromoteForm, shown_from_post
 from proposals.decisions.selectors import applicant, deciding
 from proposals.decisions.services import saving as services
+from proposals.review.selectors.ranking import get_call_for_ranking
 from proposals.submission.selectors.proposals import get_proposal_for_user
 from proposals.submission.views.common import proposal_page_context
 
@@ -192,3 +196,25 @@ def decision_detail(request: HttpRequest, pk: int) -> HttpResponse:
         ),
     )
     return render(request, "proposals/decision.html", context)
+
+
+# --- Exports (PRODUCT §9): one table each, written by ``accounts.exports`` ------------------
+
+
+@require_safe
+@manager_required
+def manage_call_export(request: HttpRequest, pk: int, what: str, fmt: str) -> HttpResponse:
+    """The call's proposals or decisions as CSV or XLSX, for call managers."""
+    call = get_call_for_manager(user=request.user, pk=pk)
+    if what == "decisions":
+        return table_response(exports.decisions_table(call=call), fmt)
+    return table_response(exports.proposals_table(call=call), fmt)
+
+
+@require_safe
+@decisions_reader
+def call_reviews_export(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
+    """The call's submitted reviews with their reviewers, for its committee and managers;
+    a committee member's file leaves out what they are in conflict with."""
+    call = get_call_for_ranking(user=request.user, pk=pk)
+    return table_response(exports.reviews_table(call=call, user=request.user), fmt)

@@ -38,6 +38,10 @@ def _pages(proposal) -> dict[str, str]:
     return {
         "ranking": reverse("call_ranking", args=[call.pk]),
         "ranking CSV": reverse("call_ranking_csv", args=[call.pk]),
+        "ranking XLSX": reverse("call_ranking_xlsx", args=[call.pk]),
+        "reviews CSV": reverse("call_reviews_csv", args=[call.pk]),
+        "proposals XLSX": reverse("manage_call_proposals_xlsx", args=[call.pk]),
+        "decisions CSV": reverse("manage_call_decisions_csv", args=[call.pk]),
         "proposal": reverse("proposal_detail", args=[proposal.pk]),
         "reviews": reverse("proposal_reviews", args=[proposal.pk]),
         "decisions": reverse("manage_decisions", args=[call.pk]),

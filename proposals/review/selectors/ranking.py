@@ -109,7 +109,7 @@ def _call_scores(
 RANKING_PAGE_SIZE = 100
 
 
-def _hidden_from(user: User) -> Q:
+def hidden_from(user: User) -> Q:
     """Proposals a committee member must not see: conflicts of interest, and their own."""
     blocking = Conflict.objects.filter(
         proposal=OuterRef("pk"), reviewer=user, status__in=BLOCKING_CONFLICTS
@@ -177,7 +177,7 @@ def _candidates(call: Call, user: User) -> tuple[list[Candidate], int]:
     in_competition = Proposal.objects.filter(call=call, status__in=IN_COMPETITION)
     visible = in_competition
     if not can_manage_call(user, call):
-        visible = in_competition.exclude(_hidden_from(user))
+        visible = in_competition.exclude(hidden_from(user))
     candidates = [
         Candidate(
             proposal_id=pk,

@@ -5,17 +5,15 @@ one selector, and render. What each reader may see is decided in the selectors
 (``proposals.review.selectors.ranking``, ``shown_reviews``).
 """
 
-import csv
-from decimal import Decimal
-
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
-from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
+from accounts.exports import Table, table_response
+from proposals.calls.models import Call
 from proposals.calls.rules import can_manage_call
 from proposals.review.ranking import Ranking
 from proposals.review.selectors import ranking as selectors
@@ -24,9 +22,6 @@ from proposals.review.selectors.shown_reviews import ReviewsNotShown
 from proposals.review.selectors.shown_reviews import proposal_reviews as reviews_for
 from proposals.submission.selectors.proposals import get_proposal_for_user
 from proposals.submission.views.common import proposal_page_context
-
-# Spreadsheets run a cell that starts with one of these as a formula (CSV injection).
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 @require_safe
@@ -72,19 +67,9 @@ def call_ranking(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-def _text(value: object) -> str:
-    """A text cell that a spreadsheet will not run as a formula."""
-    text = "" if value is None else str(value)
-    return f"'{text}" if text.startswith(FORMULA_STARTS) else text
-
-
-def _number(value: Decimal | int | None) -> str:
-    return "" if value is None else str(value)
-
-
-def ranking_csv_rows(ranking: Ranking) -> list[list[str]]:
-    """The ranking as the rows of a CSV file: a header, then one row per proposal."""
-    header = [
+def ranking_table(call: Call, ranking: Ranking) -> Table:
+    """The ranking as a table to download: one row per proposal, every resource's figures."""
+    columns = [
         _("Rank"),
         _("Reference"),
         _("Acronym"),
@@ -101,54 +86,41 @@ def ranking_csv_rows(ranking: Ranking) -> list[list[str]]:
     ]
     for offer in ranking.offers:
         values = {"resource": offer.resource.name, "unit": offer.resource.unit}
-        header += [
+        columns += [
             _("%(resource)s requested (%(unit)s)") % values,
             _("%(resource)s recommended (%(unit)s)") % values,
             _("%(resource)s cumulative requested (%(unit)s)") % values,
             _("%(resource)s within budget") % values,
         ]
-    header.append(_("Above the fundable threshold"))
-    yes, no = _("yes"), _("no")
-    rows = [header]
+    columns.append(_("Above the fundable threshold"))
+    rows: list[list[object]] = []
     for row in ranking.rows:
-        line = [
-            str(row.rank),
-            _text(row.reference),
-            _text(row.acronym),
-            _text(row.title),
-            _text(row.pi_name),
-            _text(row.field_code),
-            str(row.submitted),
-            str(row.assigned),
-            _number(row.score),
-            _number(row.normalised),
-            _number(row.spread),
-            yes if row.spread_flagged else no,
-            _text(row.verdict_label),
+        line: list[object] = [
+            row.rank,
+            row.reference,
+            row.acronym,
+            row.title,
+            row.pi_name,
+            row.field_code,
+            row.submitted,
+            row.assigned,
+            row.score,
+            row.normalised,
+            row.spread,
+            row.spread_flagged,
+            row.verdict_label,
         ]
         for cell in row.cells:
-            line += [
-                _number(cell.requested),
-                _number(cell.recommended),
-                _number(cell.cumulative),
-                no if cell.over_budget else yes,
-            ]
-        line.append(yes if row.fundable else no)
+            line += [cell.requested, cell.recommended, cell.cumulative, not cell.over_budget]
+        line.append(row.fundable)
         rows.append(line)
-    return rows
+    return Table(name=f"ranking {call.code}", columns=columns, rows=rows)
 
 
 @require_safe
 @login_required
-def call_ranking_csv(request: HttpRequest, pk: int) -> HttpResponse:
-    """Every row of the ranking as a UTF-8 CSV download, with the page's filtering."""
+def call_ranking_export(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
+    """Every row of the ranking as CSV or XLSX, as the reader sees it on the page."""
     call = selectors.get_call_for_ranking(user=request.user, pk=pk)
     ranking = selectors.call_ranking(call=call, user=request.user, page=None)
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    filename = f"ranking-{slugify(call.code) or call.pk}.csv"
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    response["Cache-Control"] = "private, no-store"
-    # A byte-order mark, so that spreadsheet programs read the file as UTF-8.
-    response.write("\ufeff")
-    csv.writer(response).writerows(ranking_csv_rows(ranking))
-    return response
+    return table_response(ranking_table(call, ranking), fmt)
