@@ -13,6 +13,7 @@ urlpatterns = [
     path("calls/<int:pk>/", calls.call_detail, name="call_detail"),
     path("manage/calls/", calls.manage_call_list, name="manage_call_list"),
     path("manage/calls/new/", calls.manage_call_create, name="manage_call_create"),
+    path("manage/calls/<int:pk>/", decisions.manage_call_dashboard, name="manage_call_dashboard"),
     path("manage/calls/<int:pk>/edit/", calls.manage_call_edit, name="manage_call_edit"),
     path(
         "manage/calls/<int:pk>/next-cycle/",

@@ -16,6 +16,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
@@ -29,6 +30,7 @@ from proposals.calls.selectors import get_call_for_manager
 from proposals.decisions import exports
 from proposals.decisions.forms import DecisionsForm, PromoteForm, shown_from_post
 from proposals.decisions.selectors import applicant, deciding
+from proposals.decisions.selectors.dashboard import call_dashboard
 from proposals.decisions.services import saving as services
 from proposals.review.selectors.ranking import get_call_for_ranking
 from proposals.submission.selectors.proposals import get_proposal_for_user
@@ -218,3 +220,17 @@ def call_reviews_export(request: HttpRequest, pk: int, fmt: str) -> HttpResponse
     a committee member's file leaves out what they are in conflict with."""
     call = get_call_for_ranking(user=request.user, pk=pk)
     return table_response(exports.reviews_table(call=call, user=request.user), fmt)
+
+
+# --- The call's dashboard (PRODUCT §9) -------------------------------------------------------
+
+
+@require_safe
+@manager_required
+def manage_call_dashboard(request: HttpRequest, pk: int) -> HttpResponse:
+    """A call at a glance, with a link to every manager action on it."""
+    call = get_call_for_manager(user=request.user, pk=pk)
+    dashboard = call_dashboard(call=call, now=timezone.now())
+    return render(
+        request, "proposals/manage/dashboard.html", {"call": call, "dashboard": dashboard}
+    )

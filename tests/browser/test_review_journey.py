@@ -158,12 +158,14 @@ def test_peer_review_from_assignment_to_ranking(browser: Browser, live_server):
     _click(page, "Sign In")
     expect(page.get_by_role("heading", name="Manage calls")).to_be_visible()
     screenshot(page, "59-manage-calls")
-    # The rare actions wait under "More", on a laptop and on a phone.
-    page.get_by_text("More actions for JUPITER 2027-1").click()
-    expect(page.get_by_role("button", name="Create next cycle from JUPITER 2027-1")).to_be_visible()
     _on_phone(page, "59-phone-manage-calls")
-    page.get_by_text("More actions for JUPITER 2027-1").click()
-    _click(page, "Assignment JUPITER 2027-1", role="link")
+    # Every action of a call is on its dashboard, with the call's figures.
+    _click(page, "Dashboard JUPITER 2027-1", role="link")
+    expect(page.get_by_role("heading", name="Dashboard of JUPITER 2027-1")).to_be_visible()
+    expect(page.get_by_role("heading", name="3 proposals submitted")).to_be_visible()
+    screenshot(page, "59-call-dashboard")
+    _on_phone(page, "59-phone-call-dashboard")
+    _click(page, "Reviewer assignment", role="link")
     expect(
         page.get_by_role("heading", name="Reviewer assignment for JUPITER 2027-1")
     ).to_be_visible()

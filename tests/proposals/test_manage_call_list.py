@@ -37,7 +37,8 @@ def test_manager_sees_every_call_with_status_and_counts(manager_client, manager)
     assert '<span class="badge badge-open">Open</span>' in html
     assert '<span class="badge badge-archived">Archived</span>' in html
     assert reverse("manage_call_edit", args=[open_call.pk]) in html
-    assert reverse("manage_call_people", args=[open_call.pk]) in html
+    assert reverse("manage_call_dashboard", args=[open_call.pk]) in html
+    assert reverse("manage_call_proposals", args=[open_call.pk]) in html
 
 
 def test_guarded_for_anonymous_applicants_and_managers_without_mfa(client, pi):
