@@ -6,6 +6,7 @@ of the call (the counts are aggregated in the database)."""
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from django.db.models import Count, Q, Sum
 from django.utils.functional import Promise
@@ -129,7 +130,7 @@ def _resources(call: Call) -> list[ResourceDemand]:
     }
     rows = []
     for offer in call_offers(call=call):
-        figures = asked.get(offer.pk, {})
+        figures: dict[str, Any] = asked.get(offer.pk, {})
         rows.append(
             ResourceDemand(
                 name=offer.resource.name,
