@@ -119,8 +119,8 @@ def _statuses(call: Call) -> list[StatusCount]:
 
 
 def _resources(call: Call) -> list[ResourceDemand]:
-    asked = {
-        row["call_resource_id"]: row
+    asked: dict[int, dict[str, Any]] = {
+        row["call_resource_id"]: dict(row)
         for row in ResourceRequest.objects.filter(
             proposal__call=call, proposal__status__in=IN_COMPETITION
         )
