@@ -14,6 +14,7 @@ urlpatterns = [
     path("manage/calls/", calls.manage_call_list, name="manage_call_list"),
     path("manage/calls/new/", calls.manage_call_create, name="manage_call_create"),
     path("manage/calls/<int:pk>/", decisions.manage_call_dashboard, name="manage_call_dashboard"),
+    path("manage/statistics/", decisions.manage_statistics, name="manage_statistics"),
     path("manage/calls/<int:pk>/edit/", calls.manage_call_edit, name="manage_call_edit"),
     path(
         "manage/calls/<int:pk>/next-cycle/",

@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy
 
 from accounts.fields import FreeTextField
 from accounts.formatting import amount as format_amount
-from proposals.calls.models import CallResource
+from proposals.calls.models import Call, CallResource
 from proposals.decisions.enums import AWARDING, DecisionOutcome
 from proposals.decisions.selectors.deciding import AmountCell, DecisionRow, ShownDecision
 from proposals.decisions.services.saving import DecisionData
@@ -257,3 +257,14 @@ class PromoteForm(forms.Form):
         for name, value in self.cleaned_data.items():
             result[int(name.removeprefix("amount-"))] = value
         return result
+
+
+class StatisticsFilter(forms.Form):
+    """The statistics page's choice: one call, or every call."""
+
+    call = forms.ModelChoiceField(
+        label=gettext_lazy("Call"),
+        required=False,
+        queryset=Call.objects.order_by("-opens_at", "code"),
+        empty_label=gettext_lazy("Every call"),
+    )

@@ -7,6 +7,7 @@ allocations, so their views are in ``allocations.views.publishing``.
 """
 
 from collections.abc import Callable
+from decimal import Decimal
 from functools import wraps
 
 from django.contrib import messages
@@ -17,10 +18,12 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from accounts.bar_chart import Bar, render_bar_chart
 from accounts.decorators import manager_required
 from accounts.exports import table_response
 from accounts.rules import has_manager_role
@@ -28,9 +31,15 @@ from proposals.calls.models import Call
 from proposals.calls.rules import can_manage_call
 from proposals.calls.selectors import get_call_for_manager
 from proposals.decisions import exports
-from proposals.decisions.forms import DecisionsForm, PromoteForm, shown_from_post
+from proposals.decisions.forms import (
+    DecisionsForm,
+    PromoteForm,
+    StatisticsFilter,
+    shown_from_post,
+)
 from proposals.decisions.selectors import applicant, deciding
 from proposals.decisions.selectors.dashboard import call_dashboard
+from proposals.decisions.selectors.statistics import Statistics, call_statistics
 from proposals.decisions.services import saving as services
 from proposals.review.selectors.ranking import get_call_for_ranking
 from proposals.submission.selectors.proposals import get_proposal_for_user
@@ -233,4 +242,53 @@ def manage_call_dashboard(request: HttpRequest, pk: int) -> HttpResponse:
     dashboard = call_dashboard(call=call, now=timezone.now())
     return render(
         request, "proposals/manage/dashboard.html", {"call": call, "dashboard": dashboard}
+    )
+
+
+# --- Statistics (PRODUCT §9) ----------------------------------------------------------------
+
+
+def _charts(stats: Statistics) -> dict[str, SafeString]:
+    """The statistics' charts as SVG (``accounts.bar_chart``: escaped, no script)."""
+    fields = stats.by_field[:12]
+    rated = [row for row in fields if row.success_rate is not None]
+    charts = {
+        "fields": render_bar_chart(
+            [Bar(row.label, row.proposals) for row in fields],
+            title=_("Proposals by field of science"),
+            description=", ".join(f"{row.label}: {row.proposals}" for row in fields),
+            id_prefix="chart-fields",
+        ),
+        "success": ""
+        if not rated
+        else render_bar_chart(
+            [Bar(row.label, row.success_rate or 0) for row in rated],
+            title=_("Success rate by field of science"),
+            description=", ".join(f"{row.label}: {row.success_rate} %" for row in rated),
+            id_prefix="chart-success",
+            suffix=" %",
+        ),
+        "cycles": render_bar_chart(
+            [Bar(f"{c.call_code} · {c.resource}", c.ratio or 0) for c in stats.cycles],
+            title=_("Oversubscription per resource and call"),
+            description=", ".join(f"{c.call_code} {c.resource}: {c.ratio}×" for c in stats.cycles),
+            id_prefix="chart-cycles",
+            suffix="×",
+            mark=Decimal(1),
+        ),
+    }
+    return {name: mark_safe(svg) for name, svg in charts.items()}  # noqa: S308
+
+
+@require_safe
+@manager_required
+def manage_statistics(request: HttpRequest) -> HttpResponse:
+    """Statistics of one call or of every call, with charts and the numbers as tables."""
+    form = StatisticsFilter(request.GET or None)
+    call = form.cleaned_data["call"] if form.is_valid() else None
+    stats = call_statistics(call=call)
+    return render(
+        request,
+        "proposals/manage/statistics.html",
+        {"form": form, "stats": stats, "charts": _charts(stats) if stats.total.proposals else {}},
     )

@@ -165,6 +165,11 @@ def test_peer_review_from_assignment_to_ranking(browser: Browser, live_server):
     expect(page.get_by_role("heading", name="3 proposals submitted")).to_be_visible()
     screenshot(page, "59-call-dashboard")
     _on_phone(page, "59-phone-call-dashboard")
+    _click(page, "Statistics of this call", role="link")
+    expect(page.get_by_role("heading", name="Statistics of JUPITER 2027-1")).to_be_visible()
+    screenshot(page, "59-statistics")
+    _on_phone(page, "59-phone-statistics")
+    page.go_back()
     _click(page, "Reviewer assignment", role="link")
     expect(
         page.get_by_role("heading", name="Reviewer assignment for JUPITER 2027-1")
