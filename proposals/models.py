@@ -5,7 +5,7 @@ module exists so that Django finds them all (and tests may import them in one li
 """
 
 from proposals.calls.models import AuditEntry, Call, CallCriterion, CallResource, CallRole
-from proposals.decisions.models import AwardLine, Decision
+from proposals.decisions.models import AwardLine, Decision, PanelBook
 from proposals.review.models import Conflict, Reply, Review, ReviewScore, TechnicalRecommendation
 from proposals.submission.models import (
     Attachment,
@@ -26,6 +26,7 @@ __all__ = [
     "CallRole",
     "Conflict",
     "Decision",
+    "PanelBook",
     "Proposal",
     "ProposalVersion",
     "Reply",

@@ -5,6 +5,7 @@ Each returns the number of emails it queued; running one twice queues nothing th
 
 from celery import shared_task
 
+from proposals.decisions.services.book import book_build
 from proposals.review.services import reminders
 from proposals.submission.services.lifecycle import proposals_begin_review
 
@@ -38,3 +39,10 @@ def begin_review() -> int:
     """Submitted proposals of calls past their deadline go under review; every five minutes.
     Returns how many moved (none the second time)."""
     return proposals_begin_review()
+
+
+@shared_task(name="proposals.build_book")
+def build_book(book_id: int) -> int:
+    """Build one reader's panel book; a book built already is left alone. Returns its pages."""
+    book = book_build(book_id=book_id)
+    return book.pages if book is not None else 0

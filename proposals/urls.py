@@ -118,6 +118,8 @@ urlpatterns = [
         name="decisions_suggest",
     ),
     path("proposals/<int:pk>/decision/", decisions.decision_detail, name="decision_detail"),
+    path("calls/<int:pk>/book/", decisions.call_book, name="call_book"),
+    path("calls/<int:pk>/book.pdf", decisions.call_book_download, name="call_book_download"),
     # Exports (PRODUCT §9): proposals and decisions for managers, reviews for the committee
     *[
         path(

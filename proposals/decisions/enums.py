@@ -30,3 +30,11 @@ AWARD_RESPONSE_LIFECYCLE = Lifecycle(
     "response",
     {AwardResponse.PENDING: frozenset({AwardResponse.ACCEPTED, AwardResponse.DECLINED})},
 )
+
+
+class BookState(models.TextChoices):
+    """A panel book being built by the Celery job, then ready (or failed) (PRODUCT §9)."""
+
+    QUEUED = "queued", _("Being built")
+    READY = "ready", _("Ready")
+    FAILED = "failed", _("Failed")

@@ -1,11 +1,13 @@
 """Decisions and awards (PRODUCT §6), and the audit trail every later step writes to."""
 
+import uuid
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from proposals.calls.models import CallResource
-from proposals.decisions.enums import AwardResponse, DecisionOutcome
+from proposals.calls.models import Call, CallResource
+from proposals.decisions.enums import AwardResponse, BookState, DecisionOutcome
 from proposals.submission.models import Proposal
 
 
@@ -65,3 +67,34 @@ class AwardLine(models.Model):
 
     def __str__(self) -> str:
         return f"{self.amount} of {self.call_resource}"
+
+
+def book_path(instance: "PanelBook", filename: str) -> str:
+    return f"books/{instance.call_id}/{uuid.uuid4().hex}.pdf"
+
+
+class PanelBook(models.Model):
+    """One reader's copy of a call's book for the committee meeting (PRODUCT §9): built for
+    them by a Celery job, without the proposals they are in conflict with; served only to
+    them, by a checking view, from MEDIA_ROOT (never a public URL)."""
+
+    call = models.ForeignKey(Call, on_delete=models.CASCADE, related_name="books")
+    reader = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    state = models.CharField(_("state"), max_length=16, choices=BookState)
+    file = models.FileField(upload_to=book_path, max_length=200, blank=True)
+    proposals = models.PositiveIntegerField(_("proposals"), default=0)
+    pages = models.PositiveIntegerField(_("pages"), default=0)
+    requested_at = models.DateTimeField(_("requested at"))
+    built_at = models.DateTimeField(_("built at"), null=True, blank=True)
+    error = models.TextField(_("error"), blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["call", "reader"], name="one_book_per_reader"),
+            models.CheckConstraint(
+                condition=models.Q(state__in=BookState.values), name="book_state_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.call} — {self.reader}"

@@ -15,10 +15,11 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
@@ -26,21 +27,25 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from accounts.bar_chart import Bar, render_bar_chart
 from accounts.decorators import manager_required
 from accounts.exports import table_response
+from accounts.files import private_file_download
 from accounts.rules import has_manager_role
 from proposals.calls.models import Call
 from proposals.calls.rules import can_manage_call
 from proposals.calls.selectors import get_call_for_manager
 from proposals.decisions import exports
+from proposals.decisions.enums import BookState
 from proposals.decisions.forms import (
     DecisionsForm,
     PromoteForm,
     StatisticsFilter,
     shown_from_post,
 )
+from proposals.decisions.models import PanelBook
 from proposals.decisions.selectors import applicant, deciding
 from proposals.decisions.selectors.dashboard import call_dashboard
 from proposals.decisions.selectors.statistics import Statistics, call_statistics
 from proposals.decisions.services import saving as services
+from proposals.decisions.services.book import book_request
 from proposals.review.selectors.ranking import get_call_for_ranking
 from proposals.submission.selectors.proposals import get_proposal_for_user
 from proposals.submission.views.common import proposal_page_context
@@ -291,4 +296,36 @@ def manage_statistics(request: HttpRequest) -> HttpResponse:
         request,
         "proposals/manage/statistics.html",
         {"form": form, "stats": stats, "charts": _charts(stats) if stats.total.proposals else {}},
+    )
+
+
+# --- The panel's book (PRODUCT §9) ------------------------------------------------------------
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+@decisions_reader
+def call_book(request: HttpRequest, pk: int) -> HttpResponse:
+    """The reader's copy of the call's book: its state, a button to build it (again)."""
+    call = get_call_for_ranking(user=request.user, pk=pk)
+    if request.method == "POST":
+        book_request(call=call, reader=request.user)
+        messages.success(
+            request, _("Your book is being built. This page shows it when it is ready.")
+        )
+        return redirect("call_book", pk=call.pk)
+    book = PanelBook.objects.filter(call=call, reader=request.user).first()
+    return render(request, "proposals/book.html", {"call": call, "book": book})
+
+
+@require_safe
+@decisions_reader
+def call_book_download(request: HttpRequest, pk: int) -> HttpResponse:
+    """The reader's own book, once built; nobody reads another person's copy."""
+    call = get_call_for_ranking(user=request.user, pk=pk)
+    book = get_object_or_404(PanelBook, call=call, reader=request.user, state=BookState.READY)
+    return private_file_download(
+        book.file,
+        filename=f"book-{slugify(call.code) or call.pk}.pdf",
+        what="panel book",
+        log_extra={"ctx_book": book.pk},
     )
