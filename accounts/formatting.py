@@ -5,20 +5,39 @@ Plain functions, shared by services, emails and the template tags that wrap them
 """
 
 import zoneinfo
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from django.contrib.humanize.templatetags.humanize import intcomma
 from django.utils import dateformat
+from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+
+# One format for an instant per language, with the zone: "15 Jan 2027, 17:00 CET",
+# "15. Jan 2027, 17:00 CET", "2027년 1월 15일 17:00 CET". Days alone drop the time.
+INSTANT_FORMATS = {
+    "en": ("j M Y, H:i", "j M Y, H:i:s", "j M Y"),
+    "de": ("j. M Y, H:i", "j. M Y, H:i:s", "j. M Y"),
+    "ko": ("Y년 n월 j일 H:i", "Y년 n월 j일 H:i:s", "Y년 n월 j일"),
+}
+
+
+def _formats() -> tuple[str, str, str]:
+    language = (get_language() or "en").split("-")[0]
+    return INSTANT_FORMATS.get(language, INSTANT_FORMATS["en"])
 
 
 def format_instant(value: datetime, zone: zoneinfo.ZoneInfo) -> str:
-    """An instant as "15 Jan 2027, 17:00 CET"; seconds only when it has some (strict deadlines)."""
+    """An instant as "15 Jan 2027, 17:00 CET" in the active language's order; seconds only
+    when it has some (strict deadlines)."""
     local = value.astimezone(zone)
-    pattern = "j M Y, H:i:s" if local.second else "j M Y, H:i"
-    return f"{dateformat.format(local, pattern)} {local.tzname()}"
+    minutes, seconds, _day = _formats()
+    return f"{dateformat.format(local, seconds if local.second else minutes)} {local.tzname()}"
+
+
+def format_day(value: date) -> str:
+    """A day as "15 Jan 2027" in the active language's order."""
+    return dateformat.format(value, _formats()[2])
 
 
 def duration_text(delta: timedelta) -> str:

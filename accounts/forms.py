@@ -5,6 +5,7 @@ import zoneinfo
 from functools import cache
 
 from django import forms
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -157,6 +158,12 @@ class ProfileForm(forms.Form):
         required=False,
         help_text=_("Dates are shown in this time zone beside each call's own."),
     )
+    language = forms.ChoiceField(
+        label=_("Language"),
+        required=False,
+        choices=[("", _("The browser's language")), *settings.LANGUAGES],
+        help_text=_("Pages and the emails Allot sends you."),
+    )
     notify_new_calls = forms.BooleanField(
         label=_("Email me when a new call opens"),
         required=False,
@@ -175,6 +182,7 @@ class ProfileForm(forms.Form):
                 "expertise": list(user.expertise),
                 "keywords": ", ".join(user.keywords),
                 "time_zone": user.time_zone,
+                "language": user.language,
                 "notify_new_calls": user.notify_new_calls,
             },
         )

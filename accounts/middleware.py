@@ -2,7 +2,7 @@ import zoneinfo
 
 from allauth.account.authentication import get_authentication_records
 from django.http import HttpResponseBadRequest
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.cache import patch_cache_control
 
 from accounts.text import has_control_character
@@ -110,4 +110,20 @@ class ControlCharacterPathMiddleware:
                 "This address holds a control character; no page has such an address.",
                 content_type="text/plain; charset=utf-8",
             )
+        return self.get_response(request)
+
+
+class UserLanguageMiddleware:
+    """A signed-in person's profile language wins over the browser's (PRODUCT §10: German and
+    Korean throughout); after LocaleMiddleware and AuthenticationMiddleware."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = getattr(request, "user", None)
+        language = getattr(user, "language", "") if user is not None else ""
+        if user is not None and user.is_authenticated and language:
+            translation.activate(language)
+            request.LANGUAGE_CODE = language
         return self.get_response(request)

@@ -1,6 +1,7 @@
 import zoneinfo
 from typing import Any, ClassVar
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.db import models
 from django.db.models.functions import Lower
@@ -62,6 +63,13 @@ class User(AbstractUser):
         blank=True,
         choices=TIME_ZONE_CHOICES,
         help_text=_("Dates are shown in this time zone beside each call's own."),
+    )
+    language = models.CharField(
+        _("language"),
+        max_length=8,
+        blank=True,
+        choices=settings.LANGUAGES,
+        help_text=_("Pages and emails in this language; empty: the browser's."),
     )
     notify_new_calls = models.BooleanField(
         _("Email me when a new call opens"),

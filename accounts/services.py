@@ -16,6 +16,7 @@ PROFILE_FIELDS = (
     "expertise",
     "keywords",
     "time_zone",
+    "language",
     "notify_new_calls",
 )
 

@@ -7,6 +7,7 @@ from config import health
 urlpatterns = [
     path("", account_views.home, name="home"),
     path("healthz", health.healthz, name="healthz"),
+    path("language/", account_views.language_switch, name="language_switch"),
     # The admin signs in through allauth's login (rate limits, second factor): its own login
     # page is replaced before admin.site.urls can answer it.
     path("admin/login/", account_views.admin_login, name="admin_login"),

@@ -24,7 +24,7 @@ from django.db.models import F
 from django.template import Context
 from django.template.backends.django import Template as DjangoTemplate
 from django.template.loader import get_template, render_to_string
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from accounts.models import User
@@ -111,11 +111,14 @@ def _render(kind: str, recipient: str, user, context: dict) -> tuple[str, str, s
             f"The email kind {kind!r} is given a secret link but is not in SECRET_KINDS."
         )
     context = {"site_url": settings.SITE_URL, "recipient": recipient, "user": user, **context}
-    return (
-        _render_plain(f"emails/{kind}/subject.txt", context),
-        _render_plain(f"emails/{kind}/body.txt", context),
-        render_to_string(f"emails/{kind}/body.html", context),
-    )
+    # In the recipient's language (their profile's), never in the language of whoever's
+    # request happened to queue it; without one, the site's.
+    with translation.override(getattr(user, "language", "") or settings.LANGUAGE_CODE):
+        return (
+            _render_plain(f"emails/{kind}/subject.txt", context),
+            _render_plain(f"emails/{kind}/body.txt", context),
+            render_to_string(f"emails/{kind}/body.html", context),
+        )
 
 
 def outbox_queue_rendered(
