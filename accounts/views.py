@@ -14,6 +14,7 @@ from django.views.decorators.http import require_http_methods
 
 from accounts.decorators import second_factor_redirect
 from accounts.forms import ProfileForm
+from accounts.hooks import profile_sections
 from accounts.rules import passed_second_factor
 from accounts.selectors import profile_is_complete, profile_missing_fields
 from accounts.services import profile_update
@@ -79,5 +80,10 @@ def profile(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "accounts/profile.html",
-        {"form": form, "missing": missing, "next": next_url},
+        {
+            "form": form,
+            "missing": missing,
+            "next": next_url,
+            "sections": [section(request) for section in profile_sections],
+        },
     )
