@@ -9,7 +9,7 @@ object, 403 for who may know it but not read this), shape the rows (``api.schema
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils import timezone
-from ninja import File, Form, NinjaAPI, Swagger
+from ninja import File, Form, NinjaAPI, Status, Swagger
 from ninja.errors import AuthenticationError, HttpError
 from ninja.files import UploadedFile
 
@@ -492,7 +492,7 @@ def usage_push(request: HttpRequest, cluster: Form[str], file: File[UploadedFile
     except ValidationError as error:
         raise HttpError(400, " ".join(error.messages)) from error
     push.refresh_from_db()
-    return 202, _push(push)
+    return Status(202, _push(push))
 
 
 @api.get("/usage/{int:push_id}", response={200: schemas.UsagePushOut, **ERRORS},
