@@ -53,7 +53,8 @@ def test_a_new_token_is_shown_once_and_stored_hashed(client, pi):
     assert raw.startswith(f"allot_{token.prefix}_")
     assert token.expires_at - token.created_at == timedelta(days=30)
     # The secret is in no column of the row, and the profile never shows it again.
-    assert all(raw not in str(value) for value in ApiToken.objects.filter(pk=token.pk).values()[0].values())
+    stored = ApiToken.objects.filter(pk=token.pk).values()[0]
+    assert all(raw not in str(value) for value in stored.values())
     assert raw not in client.get("/profile/").content.decode()
     assert api_get(client, "/proposals", raw).json() == []
 
@@ -143,7 +144,8 @@ def test_every_use_counts_against_the_rate_limit(client, pi, settings):
 def test_only_centre_staff_get_the_usage_scope(pi, manager):
     with pytest.raises(PermissionDenied):
         token_create(user=pi, name="push", scope=TokenScope.USAGE, days=30)
-    assert token_create(user=manager, name="push", scope=TokenScope.USAGE, days=30).token.scope == "usage"
+    new = token_create(user=manager, name="push", scope=TokenScope.USAGE, days=30)
+    assert new.token.scope == "usage"
 
 
 def test_a_manager_creates_tokens_only_after_the_second_factor(client, manager):

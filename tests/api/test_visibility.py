@@ -100,9 +100,7 @@ def world(pi, coi, outsider, reviewer, committee, manager):
         manager=manager,
     )
     allocation = make_allocation(pi=pi, members=[coi])
-    tokens = {
-        persona: token_for(world.people[persona], TokenScope.READ) for persona in PERSONAS
-    }
+    tokens = {persona: token_for(world.people[persona], TokenScope.READ) for persona in PERSONAS}
     tokens["manager"] = token_for(manager, TokenScope.USAGE)
     tokens["anonymous"] = None
     tokens["malformed"] = "allot_not-a-token"
