@@ -9,7 +9,7 @@ object, 403 for who may know it but not read this), shape the rows (``api.schema
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils import timezone
-from ninja import File, Form, NinjaAPI, Status, Swagger
+from ninja import File, Form, NinjaAPI, Path, Status, Swagger
 from ninja.errors import AuthenticationError, HttpError
 from ninja.files import UploadedFile
 
@@ -44,7 +44,21 @@ api = NinjaAPI(
     urls_namespace="api",
 )
 
-ERRORS = {401: schemas.Error, 403: schemas.Error, 404: schemas.Error, 429: schemas.Error}
+# Every operation may answer 400 (an address with a control character) and 422 (a parameter
+# that is not what the schema says).
+BAD_INPUT = {400: schemas.Error, 422: schemas.ValidationProblem}
+ERRORS = {
+    **BAD_INPUT,
+    401: schemas.Error,
+    403: schemas.Error,
+    404: schemas.Error,
+    422: schemas.ValidationProblem,
+    429: schemas.Error,
+}
+# Ids are database keys (bigint): anything else is refused with 422 before a query.
+MAX_ID = 2**63 - 1
+# A Slurm cluster's name as sacct and sacctmgr print it.
+CLUSTER_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
 
 
 @api.exception_handler(PermissionDenied)
@@ -107,7 +121,7 @@ def _call(call: Call, now) -> dict:
     }
 
 
-@api.get("/calls", response={200: schemas.CallList}, tags=["calls"], auth=None)
+@api.get("/calls", response={200: schemas.CallList, **BAD_INPUT}, tags=["calls"], auth=None)
 def calls(request: HttpRequest):
     """Open and upcoming calls (soonest deadline first) and past ones; no token needed."""
     now = timezone.now()
@@ -122,9 +136,13 @@ def calls(request: HttpRequest):
     }
 
 
-@api.get("/calls/{int:call_id}", response={200: schemas.CallOut, 404: schemas.Error},
-         tags=["calls"], auth=None)  # fmt: skip
-def call(request: HttpRequest, call_id: int):
+@api.get(
+    "/calls/{call_id}",
+    response={200: schemas.CallOut, 404: schemas.Error, **BAD_INPUT},
+    tags=["calls"],
+    auth=None,
+)
+def call(request: HttpRequest, call_id: int = Path(..., ge=1, le=MAX_ID)):
     """One call with its resources and budgets; no token needed."""
     return _call(get_public_call(pk=call_id), timezone.now())
 
@@ -139,8 +157,12 @@ def _versions(proposal) -> list[dict]:
     ]
 
 
-@api.get("/proposals", response={200: list[schemas.ProposalRowOut], **ERRORS},
-         tags=["proposals"], auth=auth.read)  # fmt: skip
+@api.get(
+    "/proposals",
+    response={200: list[schemas.ProposalRowOut], **ERRORS},
+    tags=["proposals"],
+    auth=auth.read,
+)
 def proposals(request: HttpRequest):
     """Every proposal you lead or joined, newest change first, with its status, what a draft
     still lacks, and its submitted versions."""
@@ -172,9 +194,13 @@ def proposals(request: HttpRequest):
     ]
 
 
-@api.get("/proposals/{int:proposal_id}", response={200: schemas.ProposalOut, **ERRORS},
-         tags=["proposals"], auth=auth.read)  # fmt: skip
-def proposal(request: HttpRequest, proposal_id: int):
+@api.get(
+    "/proposals/{proposal_id}",
+    response={200: schemas.ProposalOut, **ERRORS},
+    tags=["proposals"],
+    auth=auth.read,
+)
+def proposal(request: HttpRequest, proposal_id: int = Path(..., ge=1, le=MAX_ID)):
     """A proposal, for who may see it (its team, call managers, and once submitted the
     committee and assigned reviewers not in conflict): team, requests, the attachments'
     metadata (never their content) and versions. Anyone else gets 404."""
@@ -189,7 +215,7 @@ def proposal(request: HttpRequest, proposal_id: int):
             "role": "pi",
             "status": TeamStatus.ACCEPTED,
         }
-    ] + [  # fmt: skip
+    ] + [
         {
             "name": m.user.full_name if m.user else "",
             "affiliation": m.user.affiliation if m.user else "",
@@ -266,8 +292,9 @@ def _review(row: ReviewRow) -> dict:
     }
 
 
-@api.get("/reviews", response={200: schemas.MyReviewsOut, **ERRORS}, tags=["reviews"],
-         auth=auth.read)  # fmt: skip
+@api.get(
+    "/reviews", response={200: schemas.MyReviewsOut, **ERRORS}, tags=["reviews"], auth=auth.read
+)
 def reviews(request: HttpRequest):
     """Your invitations to review and your reviews (conflicted ones left out)."""
     found = my_reviews(user=_user(request), now=timezone.now())
@@ -277,9 +304,13 @@ def reviews(request: HttpRequest):
     }
 
 
-@api.get("/calls/{int:call_id}/ranking", response={200: schemas.RankingOut, **ERRORS},
-         tags=["reviews"], auth=auth.read)  # fmt: skip
-def ranking(request: HttpRequest, call_id: int):
+@api.get(
+    "/calls/{call_id}/ranking",
+    response={200: schemas.RankingOut, **ERRORS},
+    tags=["reviews"],
+    auth=auth.read,
+)
+def ranking(request: HttpRequest, call_id: int = Path(..., ge=1, le=MAX_ID)):
     """The call's ranking with the budget line, for its committee (without the proposals a
     member is in conflict with or on the team of) and call managers; 403 for anyone else."""
     user = _user(request)
@@ -325,9 +356,13 @@ def ranking(request: HttpRequest, call_id: int):
 # --- Decisions and allocations -----------------------------------------------------------------
 
 
-@api.get("/calls/{int:call_id}/decisions", response={200: schemas.DecisionsOut, **ERRORS},
-         tags=["decisions"], auth=auth.read)  # fmt: skip
-def decisions(request: HttpRequest, call_id: int):
+@api.get(
+    "/calls/{call_id}/decisions",
+    response={200: schemas.DecisionsOut, **ERRORS},
+    tags=["decisions"],
+    auth=auth.read,
+)
+def decisions(request: HttpRequest, call_id: int = Path(..., ge=1, le=MAX_ID)):
     """The call's decisions in ranking order, with the awarded amounts against the budgets:
     for call managers and (reading) the call's committee, as the decisions page; 403 for
     anyone else."""
@@ -413,9 +448,13 @@ def _allocation(allocation, period: str, lines: list[ResourceLedger]) -> dict:
     }
 
 
-@api.get("/calls/{int:call_id}/allocations", response={200: list[schemas.AllocationOut],
-         **ERRORS}, tags=["decisions"], auth=auth.read)  # fmt: skip
-def call_allocations(request: HttpRequest, call_id: int):
+@api.get(
+    "/calls/{call_id}/allocations",
+    response={200: list[schemas.AllocationOut], **ERRORS},
+    tags=["decisions"],
+    auth=auth.read,
+)
+def call_allocations(request: HttpRequest, call_id: int = Path(..., ge=1, le=MAX_ID)):
     """Every allocation of the call with its balances and this month's quota: call managers
     (whose token's owner has the second factor on); 403 for anyone else."""
     found = get_call_for_manager(user=_user(request), pk=call_id)
@@ -425,8 +464,12 @@ def call_allocations(request: HttpRequest, call_id: int):
     ]
 
 
-@api.get("/allocations", response={200: list[schemas.AllocationOut], **ERRORS},
-         tags=["allocations"], auth=auth.read)  # fmt: skip
+@api.get(
+    "/allocations",
+    response={200: list[schemas.AllocationOut], **ERRORS},
+    tags=["allocations"],
+    auth=auth.read,
+)
 def allocations(request: HttpRequest):
     """The allocations you lead or are a member of: awarded, used, left per resource, this
     month's quota and its state (normal or low priority)."""
@@ -435,10 +478,13 @@ def allocations(request: HttpRequest):
     ]
 
 
-@api.get("/allocations/{int:allocation_id}/ledger",
-         response={200: list[schemas.LedgerEntryOut], **ERRORS}, tags=["allocations"],
-         auth=auth.read)  # fmt: skip
-def ledger(request: HttpRequest, allocation_id: int):
+@api.get(
+    "/allocations/{allocation_id}/ledger",
+    response={200: list[schemas.LedgerEntryOut], **ERRORS},
+    tags=["allocations"],
+    auth=auth.read,
+)
+def ledger(request: HttpRequest, allocation_id: int = Path(..., ge=1, le=MAX_ID)):
     """Every ledger entry of an allocation, oldest first: for its PI, members and call
     managers; 404 for anyone else."""
     found = get_allocation_for_user(user=_user(request), pk=allocation_id)
@@ -477,9 +523,17 @@ def _staff_only(user) -> None:
         raise PermissionDenied("Only centre staff (call managers with the second factor).")
 
 
-@api.post("/usage", response={202: schemas.UsagePushOut, 400: schemas.Error, **ERRORS},
-          tags=["usage"], auth=auth.push)  # fmt: skip
-def usage_push(request: HttpRequest, cluster: Form[str], file: File[UploadedFile]):
+@api.post(
+    "/usage",
+    response={202: schemas.UsagePushOut, **ERRORS},
+    tags=["usage"],
+    auth=auth.push,
+)
+def usage_push(
+    request: HttpRequest,
+    file: File[UploadedFile],
+    cluster: str = Form(..., pattern=CLUSTER_PATTERN),
+):
     """Push a ``sacct -a -X -P`` file of ``cluster`` (multipart form: ``cluster``, ``file``).
     Its import runs as a job; read its report at ``/usage/{id}``. Centre staff with a token
     of the usage scope; 403 for anyone else."""
@@ -495,18 +549,26 @@ def usage_push(request: HttpRequest, cluster: Form[str], file: File[UploadedFile
     return Status(202, _push(push))
 
 
-@api.get("/usage/{int:push_id}", response={200: schemas.UsagePushOut, **ERRORS},
-         tags=["usage"], auth=auth.read)  # fmt: skip
-def usage_push_status(request: HttpRequest, push_id: int):
+@api.get(
+    "/usage/{push_id}",
+    response={200: schemas.UsagePushOut, **ERRORS},
+    tags=["usage"],
+    auth=auth.read,
+)
+def usage_push_status(request: HttpRequest, push_id: int = Path(..., ge=1, le=MAX_ID)):
     """A pushed file's state (queued, running, done, failed) and, once done, its report: the
     counts and every problem by line and field. For who pushed it and centre staff; 404 for
     anyone else."""
     return _push(get_push_for_user(user=_user(request), pk=push_id))
 
 
-@api.get("/slurm/{cluster}/plan", response={200: schemas.SlurmPlanOut, **ERRORS},
-         tags=["usage"], auth=auth.read)  # fmt: skip
-def slurm_plan(request: HttpRequest, cluster: str):
+@api.get(
+    "/slurm/{cluster}/plan",
+    response={200: schemas.SlurmPlanOut, **ERRORS},
+    tags=["usage"],
+    auth=auth.read,
+)
+def slurm_plan(request: HttpRequest, cluster: str = Path(..., pattern=CLUSTER_PATTERN)):
     """The ``sacctmgr`` commands that bring ``cluster`` to the wanted state (accounts, user
     associations, GrpTRESMins, the low-priority QOS), as ``manage.py slurm_sync`` prints them
     without ``--current``; ``skipped`` lists members without a valid Slurm user name. Centre
