@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import IO
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import File
 from django.db import transaction
@@ -139,6 +140,11 @@ def usage_push_create(
     for chunk in iter(lambda: content.read(1 << 20), b""):
         digest.update(chunk)
         size += len(chunk)
+        if size > settings.API_USAGE_MAX_BYTES:
+            raise ValidationError(
+                _("The file is larger than %(limit)d bytes (API_USAGE_MAX_BYTES).")
+                % {"limit": settings.API_USAGE_MAX_BYTES}
+            )
     content.seek(0)
     from api.tasks import usage_push_import
 

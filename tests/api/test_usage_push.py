@@ -99,6 +99,15 @@ def test_a_cluster_no_resource_is_on_is_refused(client, manager, allocation):
     assert UsagePush.objects.count() == 0
 
 
+def test_a_file_over_the_limit_is_refused(client, manager, allocation, settings):
+    settings.API_USAGE_MAX_BYTES = 100
+    raw = token_for(manager, TokenScope.USAGE)
+    response = push(client, raw, sacct(allocation.account))
+    assert response.status_code == 400
+    assert response.json() == {"detail": "The file is larger than 100 bytes (API_USAGE_MAX_BYTES)."}
+    assert UsagePush.objects.count() == 0
+
+
 def test_a_push_without_its_file_gets_422(client, manager, allocation):
     raw = token_for(manager, TokenScope.USAGE)
     response = client.post("/api/v1/usage", {"cluster": "jupiter"}, **bearer(raw))
