@@ -22,7 +22,7 @@ def tokens_section(request: HttpRequest) -> str:
         "api/tokens_section.html",
         {
             "tokens": selectors.tokens_of(user=user),
-            "form": TokenForm(user=user),
+            "token_form": TokenForm(user=user),
             "may_create": may_create_tokens(user),
             "now": timezone.now(),
         },
