@@ -1,7 +1,7 @@
 import zoneinfo
 
 from allauth.account.authentication import get_authentication_records
-from django.http import HttpResponseBadRequest
+from django.http import HttpResponseBadRequest, JsonResponse
 from django.utils import timezone, translation
 from django.utils.cache import patch_cache_control
 
@@ -106,10 +106,10 @@ class ControlCharacterPathMiddleware:
 
     def __call__(self, request):
         if has_control_character(request.path):
-            return HttpResponseBadRequest(
-                "This address holds a control character; no page has such an address.",
-                content_type="text/plain; charset=utf-8",
-            )
+            message = "This address holds a control character; no page has such an address."
+            if request.path.startswith("/api/"):  # the API answers JSON, even here
+                return JsonResponse({"detail": message}, status=400)
+            return HttpResponseBadRequest(message, content_type="text/plain; charset=utf-8")
         return self.get_response(request)
 
 

@@ -16,6 +16,7 @@ from django.views.i18n import set_language
 
 from accounts.decorators import second_factor_redirect
 from accounts.forms import ProfileForm
+from accounts.hooks import profile_sections
 from accounts.rules import passed_second_factor
 from accounts.selectors import profile_is_complete, profile_missing_fields
 from accounts.services import profile_update
@@ -81,7 +82,12 @@ def profile(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "accounts/profile.html",
-        {"form": form, "missing": missing, "next": next_url},
+        {
+            "form": form,
+            "missing": missing,
+            "next": next_url,
+            "sections": [section(request) for section in profile_sections],
+        },
     )
 
 

@@ -40,10 +40,12 @@ INSTALLED_APPS = [
     "allauth.socialaccount.providers.orcid",
     "allauth.socialaccount.providers.openid_connect",
     "django_countries",
+    "ninja",
     "accounts",
     "notifications",
     "proposals",
     "allocations",
+    "api",
     "demo",
 ]
 
@@ -314,6 +316,12 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# The API (PRODUCT §9): uses of one token per minute (counted in the shared cache above), and
+# the largest usage file a push may send.
+API_RATE_LIMIT = env_int("API_RATE_LIMIT", 120)
+API_USAGE_MAX_BYTES = env_int("API_USAGE_MAX_BYTES", 512 * 1024 * 1024)
+NINJA_PAGINATION_PER_PAGE = 100
 
 # Call managers are the members of this group (PRODUCT §1).
 CALL_MANAGERS_GROUP = "Call managers"

@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from accounts import views as account_views
+from api.urls import api_urlpatterns, token_urlpatterns
 from config import health
 
 urlpatterns = [
@@ -13,7 +14,9 @@ urlpatterns = [
     path("admin/login/", account_views.admin_login, name="admin_login"),
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
+    path("profile/tokens/", include(token_urlpatterns)),
     path("profile/", include("accounts.urls")),
+    path("api/v1/", include(api_urlpatterns)),
     path("outbox/", include("notifications.urls")),
     path("", include("proposals.urls")),
     path("", include("allocations.urls")),

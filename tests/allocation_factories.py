@@ -9,11 +9,13 @@ the submission and decision steps are tested on their own.
 ``add_usage`` / ``add_entry`` append ledger entries directly, for tests that need usage.
 """
 
+import importlib
 import itertools
 import zoneinfo
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
+from django.db import connection
 from django.utils import timezone
 
 from accounts.models import User
@@ -152,3 +154,14 @@ def period_around_today(*, started_months_ago: int = 2, months: int = 12) -> tup
     month (0: this month; negative: it starts later), for pages that compute from today."""
     start = this_month(-started_months_ago)
     return start, this_month(months - started_months_ago) - timedelta(days=1)
+
+
+def empty_ledger() -> None:
+    """Empty the ledger, which the database refuses to delete from (PRODUCT §8), so that the
+    flush ending a transactional test can run: the append-only triggers are lifted just long
+    enough, then put back as they were."""
+    triggers = importlib.import_module("allocations.migrations.0003_ledger_append_only")
+    with connection.schema_editor() as editor:
+        triggers.backward(None, editor)
+        editor.execute("DELETE FROM allocations_ledgerentry")
+        triggers.forward(None, editor)

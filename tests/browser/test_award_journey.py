@@ -9,13 +9,11 @@ The call is the worked example of ``tests.proposals.decisions_factories``: six p
 submitted through the real service and reviewed, the deadline passed.
 """
 
-import importlib
 import re
 
 import pytest
 from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
 from django.core import mail
-from django.db import connection
 from django.urls import reverse
 from playwright.sync_api import Browser, Page, expect
 
@@ -23,6 +21,7 @@ from allocations.models import Allocation
 from proposals.decisions.enums import DecisionOutcome
 from proposals.decisions.models import Decision
 from tests.accounts.conftest import totp_code
+from tests.allocation_factories import empty_ledger
 from tests.browser.conftest import PHONE, screenshot
 from tests.conftest import PASSWORD, make_manager, make_user
 from tests.proposals.decisions_factories import worked_example
@@ -40,11 +39,7 @@ def _empty_ledger_afterwards():
     so the flush that ends a transactional test would fail. Afterwards the append-only
     triggers are lifted just long enough to empty the ledger, then put back as they were."""
     yield
-    triggers = importlib.import_module("allocations.migrations.0003_ledger_append_only")
-    with connection.schema_editor() as editor:
-        triggers.backward(None, editor)
-        editor.execute("DELETE FROM allocations_ledgerentry")
-        triggers.forward(None, editor)
+    empty_ledger()
 
 
 def _sign_in(page: Page, email: str) -> None:

@@ -16,3 +16,10 @@ def test_review_tells_submission_who_reads_a_proposal_and_what_its_pages_link_to
 
 def test_allocations_tells_calls_who_may_not_start_a_proposal():
     assert start_checks == [overdue_final_reports_message]
+
+
+def test_the_api_adds_the_tokens_to_the_profile():
+    from accounts.hooks import profile_sections
+    from api.views import tokens_section
+
+    assert profile_sections == [tokens_section]
