@@ -1,25 +1,46 @@
 """Reads for the call managers' allocation pages (PRODUCT §8, §9).
 
 Each function runs a fixed number of queries whatever the number of allocations, entries or
-audit rows: states, quotas and under-use are computed in Python from one grouped query of the
-ledger (``allocations.ledger.monthly_sums``).
+audit rows. The list filters by period, sorts and paginates in SQL and builds only the page's
+rows: their quotas and use come from one grouped query of the ledger
+(``allocations.ledger.monthly_sums``), computed in Python (``allocations.quota``).
 """
 
 import json
+import zoneinfo
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime, time
 from decimal import Decimal
 
 from django.core.paginator import Page, Paginator
-from django.db.models import Prefetch, QuerySet
+from django.db.models import (
+    Case,
+    CharField,
+    DateField,
+    Exists,
+    F,
+    OuterRef,
+    Prefetch,
+    QuerySet,
+    Value,
+    When,
+)
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-from allocations.models import Allocation, AllocationMember, AllocationResource, Resource
+from allocations.enums import LedgerKind
+from allocations.models import (
+    Allocation,
+    AllocationMember,
+    AllocationResource,
+    LedgerEntry,
+    Resource,
+)
 from allocations.quota import MonthState
 from allocations.selectors.ledger import (
     ResourceLedger,
@@ -30,6 +51,7 @@ from proposals.calls.models import AuditEntry, Call
 from proposals.submission.models import Proposal
 
 AUDIT_PAGE_SIZE = 50
+ALLOCATIONS_PAGE_SIZE = 50
 
 
 class Period:
@@ -117,6 +139,67 @@ def _listed(call: Call | None, resource: Resource | None) -> QuerySet[Allocation
     )
 
 
+def _todays(today: date | None) -> dict[str, date]:
+    """Today in each call's time zone (one query; a handful of zones), or ``today`` for all."""
+    zones = Call.objects.order_by().values_list("time_zone", flat=True).distinct()
+    return {zone: today or timezone.localdate(timezone=zoneinfo.ZoneInfo(zone)) for zone in zones}
+
+
+def _today_expression(todays: dict[str, date]) -> Case:
+    """Each allocation's today: the date in its call's time zone, as SQL."""
+    return Case(
+        *(When(proposal__call__time_zone=zone, then=Value(day)) for zone, day in todays.items()),
+        default=Value(min(todays.values(), default=date.today())),  # noqa: DTZ011 - no calls
+        output_field=DateField(),
+    )
+
+
+def _with_period(allocations: QuerySet[Allocation], todays: dict[str, date]):
+    """``allocations`` annotated with ``today`` and ``period`` (a ``Period`` value) in SQL."""
+    return allocations.annotate(today=_today_expression(todays)).annotate(
+        period=Case(
+            When(start__gt=F("today"), then=Value(Period.UPCOMING)),
+            When(end__lt=F("today"), then=Value(Period.ENDED)),
+            default=Value(Period.ACTIVE),
+            output_field=CharField(),
+        )
+    )
+
+
+def _used_this_month(todays: dict[str, date]) -> Exists:
+    """Some usage since the first of the earliest "this month" of the calls' zones: what an
+    allocation needs to run at low priority this month (a month is low priority only when
+    its use exceeds what it may use, which is never below zero)."""
+    firsts = [
+        datetime.combine(day.replace(day=1), time.min, tzinfo=zoneinfo.ZoneInfo(zone))
+        for zone, day in todays.items()
+    ]
+    since = min(firsts, default=timezone.now())
+    return Exists(
+        LedgerEntry.objects.filter(
+            allocation=OuterRef("pk"), kind=LedgerKind.USAGE, occurred_at__gte=since
+        )
+    )
+
+
+def _rows(allocations: Iterable[Allocation], today: date | None) -> list[AllocationRow]:
+    """The rows of ``allocations`` (with ``proposal.call`` and ``resources`` loaded): one query
+    of the ledger for all of them."""
+    allocations = list(allocations)
+    by_allocation = monthly_sums_by_allocation(allocations)
+    rows = []
+    for allocation in allocations:
+        day = today or timezone.localdate(timezone=allocation.proposal.call.tz)
+        resources = sorted((r.resource for r in allocation.resources.all()), key=lambda r: r.name)
+        ledgers = resource_ledgers(allocation, resources, by_allocation[allocation.pk], day)
+        rows.append(
+            AllocationRow(
+                allocation, period_of(allocation, day), day, [ResourceLine(x) for x in ledgers]
+            )
+        )
+    return rows
+
+
 def manager_allocations(
     *,
     call: Call | None = None,
@@ -124,35 +207,42 @@ def manager_allocations(
     state: str = "",
     under_use: int | None = None,
     today: date | None = None,
-) -> list[AllocationRow]:
-    """Every allocation, by account, with per resource awarded / used / left and this month's
-    quota state. Filters: ``call``; ``resource`` (only allocations with it, and only its
-    line); ``state`` (a ``Period`` value or ``LOW_PRIORITY``); ``under_use`` (a percentage:
-    active allocations where some listed resource used less than that share of what was due
-    so far — the even monthly split of the award over the months begun).
+    page: str | int | None = None,
+    per_page: int | None = None,
+) -> tuple[Page, list[AllocationRow]]:
+    """One page of the allocations, by account, with per resource awarded / used / left and
+    this month's quota state. Filters: ``call``; ``resource`` (only allocations with it, and
+    only its line); ``state`` (a ``Period`` value or ``LOW_PRIORITY``); ``under_use`` (a
+    percentage: active allocations where some listed resource used less than that share of
+    what was due so far — the even monthly split of the award over the months begun).
 
-    ``today`` overrides today's date (else each call's own, in its time zone); three queries.
+    ``today`` overrides today's date (else each call's own, in its time zone).
+
+    The period is computed, filtered and sorted in SQL, and only the page's rows are built
+    (six queries). Low priority and under-use depend on the quota months, which are computed
+    in Python: those filters keep the active allocations (and, for low priority, those with
+    usage this month) in SQL, build the rows of these candidates and page the result.
     """
-    allocations = list(_listed(call, resource))
-    by_allocation = monthly_sums_by_allocation(allocations)
-    rows = []
-    for allocation in allocations:
-        day = today or timezone.localdate(timezone=allocation.proposal.call.tz)
-        resources = sorted((r.resource for r in allocation.resources.all()), key=lambda r: r.name)
-        ledgers = resource_ledgers(allocation, resources, by_allocation[allocation.pk], day)
-        row = AllocationRow(
-            allocation, period_of(allocation, day), day, [ResourceLine(x) for x in ledgers]
-        )
-        if state == LOW_PRIORITY and not (row.period == Period.ACTIVE and row.low_priority):
-            continue
-        if state in Period.LABELS and row.period != state:
-            continue
-        if under_use is not None and not (
-            row.period == Period.ACTIVE and row.under_used(under_use)
-        ):
-            continue
-        rows.append(row)
-    return rows
+    todays = _todays(today)
+    allocations = _with_period(_listed(call, resource), todays)
+    if state in Period.LABELS:
+        allocations = allocations.filter(period=state)
+    if state != LOW_PRIORITY and under_use is None:
+        page_obj = Paginator(allocations, per_page or ALLOCATIONS_PAGE_SIZE).get_page(page)
+        rows = _rows(page_obj.object_list, today)
+        return page_obj, rows
+    allocations = allocations.filter(period=Period.ACTIVE)
+    if state == LOW_PRIORITY:
+        allocations = allocations.filter(_used_this_month(todays))
+    rows = [
+        row
+        for row in _rows(allocations, today)
+        if row.period == Period.ACTIVE
+        and (state != LOW_PRIORITY or row.low_priority)
+        and (under_use is None or row.under_used(under_use))
+    ]
+    page_obj = Paginator(rows, per_page or ALLOCATIONS_PAGE_SIZE).get_page(page)
+    return page_obj, list(page_obj.object_list)
 
 
 def allocation_for_manager(*, pk: int) -> Allocation:

@@ -3,7 +3,6 @@ adjustments, and a call's audit trail (PRODUCT §8, §9)."""
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -18,19 +17,18 @@ from allocations.selectors.ledger import allocation_ledgers, ledger_entries, tod
 from allocations.services.ledger import allocation_adjust as adjust
 from proposals.calls.selectors import get_call_for_manager
 
-PAGE_SIZE = 50
-
 
 @require_safe
 @manager_required
 def manage_allocations(request: HttpRequest) -> HttpResponse:
     filters = AllocationFilter(request.GET)
-    rows = selectors.manager_allocations(**filters.filters())
-    page_obj = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    page_obj, rows = selectors.manager_allocations(
+        **filters.filters(), page=request.GET.get("page")
+    )
     return render(
         request,
         "allocations/manage/allocation_list.html",
-        {"filters": filters, "page_obj": page_obj, "rows": page_obj.object_list},
+        {"filters": filters, "page_obj": page_obj, "rows": rows},
     )
 
 

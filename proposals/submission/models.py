@@ -28,7 +28,10 @@ class ProposalQuerySet(models.QuerySet):
         member_of = TeamMember.objects.filter(user=user, status=TeamStatus.ACCEPTED).values(
             "proposal_id"
         )
-        return self.filter(models.Q(pi=user) | models.Q(pk__in=member_of))
+        # One UNION of two index scans: ``pi = … OR pk IN (…)`` makes PostgreSQL read every
+        # proposal and every user (tests/test_index_use.py).
+        led = Proposal.objects.filter(pi=user).values("pk")
+        return self.filter(pk__in=led.union(member_of))
 
 
 class Proposal(models.Model):

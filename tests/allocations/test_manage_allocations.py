@@ -201,6 +201,56 @@ def test_the_list_runs_the_same_queries_for_one_and_three_allocations(manager_cl
     assert len(one) == len(three)
 
 
+def test_the_list_builds_only_the_rows_of_its_page(manager_client, booster, monkeypatch):
+    """Sorted and paged in SQL: a page of 2 out of 5 computes the ledgers of 2 allocations,
+    with the same queries as 3 allocations in all."""
+    from allocations.selectors import manage
+
+    monkeypatch.setattr(manage, "ALLOCATIONS_PAGE_SIZE", 2)
+    built: list[str] = []
+    compute = manage.resource_ledgers
+
+    def counted(allocation, *args):
+        built.append(allocation.account)
+        return compute(allocation, *args)
+
+    monkeypatch.setattr(manage, "resource_ledgers", counted)
+    start, end = period_around_today()
+    made = []
+    for n in range(5):
+        owner = make_user(f"pi{n}@uni.example")
+        made.append(
+            make_allocation(
+                pi=owner, awarded={booster: 1_200}, start=start, end=end, acronym=f"a{n}"
+            )
+        )
+        add_usage(made[-1], booster, 10, on=this_month())
+        if n == 2:
+            with CaptureQueriesContext(connection) as three:
+                manager_client.get(LIST + "?page=2")
+            built.clear()
+    accounts = sorted(allocation.account for allocation in made)
+
+    with CaptureQueriesContext(connection) as five:
+        response = manager_client.get(LIST + "?page=2")
+
+    assert [row.allocation.account for row in response.context["rows"]] == accounts[2:4]
+    assert built == accounts[2:4]
+    assert response.context["page_obj"].paginator.count == 5
+    assert len(five) == len(three)
+
+
+def test_the_state_filter_pages_the_matching_allocations(manager_client, allocations, monkeypatch):
+    from allocations.selectors import manage
+
+    monkeypatch.setattr(manage, "ALLOCATIONS_PAGE_SIZE", 1)
+
+    response = manager_client.get(LIST, {"state": "active", "page": "2"})
+
+    assert [row.allocation for row in response.context["rows"]] == [allocations["beta"]]
+    assert response.context["page_obj"].paginator.count == 2
+
+
 def test_the_list_is_for_call_managers_only(client, pi):
     assert_guarded(client, pi, LIST)
 

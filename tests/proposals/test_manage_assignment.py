@@ -286,6 +286,33 @@ def test_the_preview_shows_the_pairs_the_problems_and_a_signed_apply_form(manage
     assert Review.objects.count() == 0
 
 
+def test_the_preview_lists_the_first_proposals_and_counts_the_rest(
+    manager_client, call, monkeypatch
+):
+    """A summary, whatever the size of the call: only the first proposals' rows are shown,
+    the others counted, and applying still invites every suggested reviewer."""
+    monkeypatch.setattr("proposals.review.views.assignment.PREVIEW_PROPOSALS", 1)
+    alpha = submitted(call, "ALPHA")
+    beta = submitted(call, "BETA")
+    ada = pool(call, "Ada")
+    bea = pool(call, "Bea")
+
+    response = manager_client.post(reverse("assignment_suggest", args=[call.pk]))
+
+    assert [proposal for proposal, _ in response.context["preview"]] == [alpha]
+    assert signing.loads(response.context["signed"], salt=SUGGESTION_SALT)["pairs"] == [
+        [alpha.pk, ada.pk],
+        [alpha.pk, bea.pk],
+        [beta.pk, ada.pk],
+        [beta.pk, bea.pk],
+    ]
+    text = text_of(response)
+    assert "JUP27-1-0001 ALPHA" in text
+    assert "JUP27-1-0002 BETA" not in text
+    assert "1 more proposal gets reviewers too when you apply." in text
+    assert "Apply: invite 4 reviewers" in text
+
+
 def test_the_preview_lists_proposals_that_cannot_be_staffed(manager_client, call):
     alpha = submitted(call, "ALPHA")
     for name in ("Kai", "Lea", "Max"):

@@ -183,6 +183,27 @@ def test_constant_queries_with_one_and_three_proposals(manager_client, call, pi,
     assert len(three) == len(one)
 
 
+def test_pages_build_only_their_rows_and_totals_count_every_page(
+    manager_client, call, proposals, monkeypatch
+):
+    """Paged in the query: page 2 of 1-row pages holds BETA alone, the totals still add up
+    ALPHA and BETA (GAMMA is withdrawn), and the queries are those of page 1."""
+    monkeypatch.setattr("proposals.submission.selectors.manage.CALL_PROPOSALS_PAGE_SIZE", 1)
+    with CaptureQueriesContext(connection) as first_page:
+        manager_client.get(url(call))
+    with CaptureQueriesContext(connection) as second_page:
+        response = manager_client.get(url(call), {"page": "2"})
+
+    listing = response.context["listing"]
+    assert acronyms(response) == ["BETA"]
+    assert listing.page_obj.paginator.count == 3
+    assert [t.requested for t in listing.totals] == [Decimal(700_000), Decimal(500_000)]
+    text = " ".join(re.sub(r"<[^>]+>", " ", response.content.decode()).split())
+    assert "3 proposals, by reference" in text
+    assert "Page 2 of 3" in text
+    assert len(second_page) == len(first_page)
+
+
 def test_guards(client, pi, call):
     assert_guarded(client, pi, url(call))
 

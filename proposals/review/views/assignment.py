@@ -67,6 +67,10 @@ def manage_assignment(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
+# Proposals (and problems) the preview of a suggestion lists; the rest are counted.
+PREVIEW_PROPOSALS = 50
+
+
 @require_POST
 @manager_required
 def assignment_suggest(request: HttpRequest, pk: int) -> HttpResponse:
@@ -75,10 +79,20 @@ def assignment_suggest(request: HttpRequest, pk: int) -> HttpResponse:
     signed = signing.dumps(
         {"call": call.pk, "pairs": suggestion.signed_pairs()}, salt=SUGGESTION_SALT, compress=True
     )
+    groups = suggestion.by_proposal()
     return render(
         request,
         "proposals/manage/assignment_preview.html",
-        {"call": call, "suggestion": suggestion, "signed": signed},
+        {
+            "call": call,
+            "suggestion": suggestion,
+            "signed": signed,
+            # A summary, not the whole call: 9,000 pairs would be megabytes of HTML.
+            "preview": groups[:PREVIEW_PROPOSALS],
+            "preview_more": max(0, len(groups) - PREVIEW_PROPOSALS),
+            "problems": suggestion.problems[:PREVIEW_PROPOSALS],
+            "problems_more": max(0, len(suggestion.problems) - PREVIEW_PROPOSALS),
+        },
     )
 
 

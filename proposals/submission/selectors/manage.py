@@ -7,7 +7,8 @@ proposals with their PIs in one query, their requests in one more, the call's re
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import F, Prefetch, QuerySet
+from django.core.paginator import Page, Paginator
+from django.db.models import F, Prefetch, QuerySet, Sum
 
 from proposals.calls.models import Call, CallResource
 from proposals.submission.enums import IN_COMPETITION, ProposalStatus
@@ -16,6 +17,7 @@ from proposals.submission.models import Proposal, ResourceRequest
 # The status filter's own values beside the statuses themselves.
 NOT_DRAFTS = ""
 ALL_STATUSES = "all"
+CALL_PROPOSALS_PAGE_SIZE = 50
 
 
 @dataclass(frozen=True)
@@ -41,9 +43,12 @@ class ResourceTotal:
 
 @dataclass(frozen=True)
 class CallProposals:
+    """One page of the listed proposals (``rows``), and the totals of every listed one."""
+
     offers: list[CallResource]
     rows: list[ProposalRow]
     totals: list[ResourceTotal]
+    page_obj: Page
 
 
 def call_offers(*, call: Call) -> list[CallResource]:
@@ -74,20 +79,23 @@ def call_proposals(
     status: str = NOT_DRAFTS,
     field: str = "",
     offer: CallResource | None = None,
+    page: str | int | None = None,
 ) -> CallProposals:
-    """The proposals of ``call`` for its managers, filtered, in reference order (drafts last).
+    """One page of the proposals of ``call`` for its managers, filtered, in reference order
+    (drafts last): filtered, sorted and paged in the query; five queries whatever the rows.
 
     ``status``: ``NOT_DRAFTS`` (the default: every proposal but drafts), ``ALL_STATUSES`` or
     one ``ProposalStatus``. ``field``: an ERC panel code or "". ``offer``: only proposals
     requesting more than zero of that resource. ``offers`` are the call's resources (from
     ``call_offers``), which give the amount columns.
 
-    Totals add up the listed proposals that are in competition (submitted, under review or
-    decided): drafts and withdrawn proposals are listed but not counted.
+    Totals add up every listed proposal (on any page) that is in competition (submitted, under
+    review or decided), in one grouped query: drafts and withdrawn proposals are listed but
+    not counted.
     """
+    listed = _filtered(call, status=status, field=field, offer=offer)
     proposals = (
-        _filtered(call, status=status, field=field, offer=offer)
-        .select_related("pi")
+        listed.select_related("pi")
         .prefetch_related(
             Prefetch(
                 "requests",
@@ -96,17 +104,24 @@ def call_proposals(
         )
         .order_by(F("reference_number").asc(nulls_last=True), "created_at", "pk")
     )
+    page_obj = Paginator(proposals, CALL_PROPOSALS_PAGE_SIZE).get_page(page)
     rows = []
-    requested = {o.pk: Decimal(0) for o in offers}
-    for proposal in proposals:
+    for proposal in page_obj.object_list:
         amounts = {r.call_resource_id: r.amount for r in proposal.requests.all()}
         rows.append(ProposalRow(proposal, [(o, amounts.get(o.pk)) for o in offers]))
-        if proposal.status in IN_COMPETITION:
-            for offer_id, amount in amounts.items():
-                if offer_id in requested:
-                    requested[offer_id] += amount
+    in_competition = (
+        ResourceRequest.objects.filter(
+            proposal__in=listed.filter(status__in=IN_COMPETITION).values("pk"),
+            call_resource__in=[o.pk for o in offers],
+        )
+        .values("call_resource_id")
+        .annotate(total=Sum("amount"))
+        .order_by()
+    )
+    requested = {row["call_resource_id"]: row["total"] for row in in_competition}
     return CallProposals(
         offers=offers,
         rows=rows,
-        totals=[ResourceTotal(o, requested[o.pk]) for o in offers],
+        totals=[ResourceTotal(o, requested.get(o.pk) or Decimal(0)) for o in offers],
+        page_obj=page_obj,
     )

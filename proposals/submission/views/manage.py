@@ -16,7 +16,9 @@ def manage_call_proposals(request: HttpRequest, pk: int) -> HttpResponse:
     call = call_selectors.get_call_for_manager(user=request.user, pk=pk)
     offers = selectors.call_offers(call=call)
     filters = CallProposalFilter(request.GET, offers=offers)
-    listing = selectors.call_proposals(call=call, offers=offers, **filters.filters())
+    listing = selectors.call_proposals(
+        call=call, offers=offers, **filters.filters(), page=request.GET.get("page")
+    )
     return render(
         request,
         "proposals/manage/call_proposals.html",
