@@ -5,7 +5,6 @@ from accounts import views as account_views
 from config import health
 
 urlpatterns = [
-    path("", account_views.home, name="home"),
     path("healthz", health.healthz, name="healthz"),
     # The admin signs in through allauth's login (rate limits, second factor): its own login
     # page is replaced before admin.site.urls can answer it.

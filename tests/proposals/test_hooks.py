@@ -3,7 +3,9 @@
 proposals and an overdue final report would stop nobody."""
 
 from allocations.rules import overdue_final_reports_message
+from allocations.selectors.waiting import waiting_in_allocations
 from proposals.calls.hooks import start_checks
+from proposals.home.hooks import waiting_sources
 from proposals.review.rules import reads_proposal
 from proposals.review.views.page_links import page_links
 from proposals.submission.hooks import page_contexts, proposal_readers
@@ -16,3 +18,7 @@ def test_review_tells_submission_who_reads_a_proposal_and_what_its_pages_link_to
 
 def test_allocations_tells_calls_who_may_not_start_a_proposal():
     assert start_checks == [overdue_final_reports_message]
+
+
+def test_allocations_tells_the_home_page_what_waits_in_it():
+    assert waiting_sources == [waiting_in_allocations]
