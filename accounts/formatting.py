@@ -5,7 +5,7 @@ Plain functions, shared by services, emails and the template tags that wrap them
 """
 
 import zoneinfo
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from django.contrib.humanize.templatetags.humanize import intcomma
@@ -19,6 +19,21 @@ def format_instant(value: datetime, zone: zoneinfo.ZoneInfo) -> str:
     local = value.astimezone(zone)
     pattern = "j M Y, H:i:s" if local.second else "j M Y, H:i"
     return f"{dateformat.format(local, pattern)} {local.tzname()}"
+
+
+def format_day(value: date) -> str:
+    """A date without a time (a period's end, a report's due date) as "4 Dec 2026"."""
+    return dateformat.format(value, "j M Y")
+
+
+def format_month(value: date) -> str:
+    """A month as "May 2027"."""
+    return dateformat.format(value, "F Y")
+
+
+def iso_instant(value: datetime) -> str:
+    """An instant for machines (``<time datetime>``), in UTC: "2026-12-04T16:13:00Z"."""
+    return value.astimezone(zoneinfo.ZoneInfo("UTC")).isoformat().replace("+00:00", "Z")
 
 
 def duration_text(delta: timedelta) -> str:
