@@ -34,7 +34,7 @@
 // goes to what says what to fix, and the title begins with "Error:" (translated, from
 // <html data-error-title>), so a screen reader announces both first.
 (function () {
-  var summary = document.querySelector(".error-summary, .messages .message-error");
+  var summary = document.querySelector(".error-summary, .row-error, .messages .message-error");
   if (!summary) { return; }
   var prefix = document.documentElement.getAttribute("data-error-title") || "Error:";
   if (document.title.indexOf(prefix) !== 0) {
