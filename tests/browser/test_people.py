@@ -41,6 +41,16 @@ pytestmark = [
 
 LAPTOP = {"width": 1366, "height": 768}
 SIDEWAYS = "() => document.scrollingElement.scrollWidth - window.innerWidth"
+# Text that a scrolling box hides beyond the screen's edge (a score, an amount, a date).
+CUT = """() => [...document.querySelectorAll("main *")]
+    .filter(e => e.children.length === 0 && (e.innerText || "").trim()
+        && e.getBoundingClientRect().width > 1
+        && e.getBoundingClientRect().right > window.innerWidth + 1)
+    .map(e => e.tagName + " " + e.innerText.slice(0, 40))"""
+# What sticks out, to say it when a page scrolls sideways.
+WIDEST = """() => [...document.querySelectorAll("body *")]
+    .filter(e => e.getBoundingClientRect().right > window.innerWidth + 1)
+    .slice(-3).map(e => e.tagName + "." + e.className + " " + (e.innerText || "").slice(0, 30))"""
 
 
 class World:
@@ -160,8 +170,13 @@ def assert_fits(page: Page, name: str) -> None:
     for label, viewport in (("phone", PHONE), ("laptop", LAPTOP)):
         page.set_viewport_size(viewport)
         overflow = page.evaluate(SIDEWAYS)
-        assert overflow == 0, f"{name} scrolls sideways by {overflow}px at {viewport['width']}px"
+        wide = page.evaluate(WIDEST)
         screenshot(page, f"people-{name}-{label}")
+        assert overflow == 0, (
+            f"{name} scrolls sideways by {overflow}px at {viewport['width']}px: {wide}"
+        )
+        cut = page.evaluate(CUT)
+        assert cut == [], f"{name} cuts text off at {viewport['width']}px: {cut}"
     page.set_viewport_size(LAPTOP)
 
 
@@ -283,29 +298,10 @@ def test_a_refused_form_takes_the_focus_to_its_error(browser: Browser, live_serv
 
     # Part of a name picks the one person it matches; the page says so in its live region.
     field = page.get_by_label("Reviewer for JUW27-2-0003 (part of a name or email)")
-    field.fill("zora")
+    field.fill("rita")
     with page.expect_navigation():
         page.get_by_role("button", name="Assign a reviewer to JUW27-2-0003").click()
     expect(page.get_by_role("status").filter(has_text="is invited")).to_have_text(
-        "Zora Second is invited to review JUW27-2-0003."
+        "Rita Reviewer is invited to review JUW27-2-0003."
     )
     assert not page.title().startswith("Error:")
-
-
-def test_money_and_scores_stay_on_a_phone(browser: Browser, live_server):
-    """The decisions sheet's cards and the ranking at 390 px: every score, amount and running
-    total is inside the screen (issue 14, point 4)."""
-    world = World()
-    page = _new_page(browser, PHONE)
-    sign_in(page, live_server.url, world, world.manager.email)
-    for url in (
-        reverse("manage_decisions", args=[world.published.call.pk]),
-        reverse("call_ranking", args=[world.published.call.pk]),
-    ):
-        page.goto(live_server.url + url)
-        outside = page.evaluate(
-            """() => [...document.querySelectorAll("main td, main th, main .num, main dd")]
-                .filter(e => e.getBoundingClientRect().right > window.innerWidth + 1)
-                .map(e => e.innerText.slice(0, 40))"""
-        )
-        assert outside == [], url

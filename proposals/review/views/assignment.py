@@ -19,8 +19,8 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST, require_safe
 
 from accounts.decorators import manager_required
-from accounts.models import User
 from accounts.fields import EMAIL_MAX_LENGTH
+from accounts.models import User
 from proposals.calls.models import Call
 from proposals.calls.selectors import get_call_for_manager
 from proposals.review.enums import ReviewKind
