@@ -36,8 +36,20 @@ def format_instant(value: datetime, zone: zoneinfo.ZoneInfo) -> str:
 
 
 def format_day(value: date) -> str:
-    """A day as "15 Jan 2027" in the active language's order."""
+    """A day without a time (a period's end, a report's due date) as "15 Jan 2027", in the
+    active language's order."""
     return dateformat.format(value, _formats()[2])
+
+
+def format_month(value: date) -> str:
+    """A month as "May 2027" ("2027년 5월" in Korean)."""
+    language = (get_language() or "en").split("-")[0]
+    return dateformat.format(value, "Y년 n월" if language == "ko" else "F Y")
+
+
+def iso_instant(value: datetime) -> str:
+    """An instant for machines (``<time datetime>``), in UTC: "2026-12-04T16:13:00Z"."""
+    return value.astimezone(zoneinfo.ZoneInfo("UTC")).isoformat().replace("+00:00", "Z")
 
 
 def duration_text(delta: timedelta) -> str:

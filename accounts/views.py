@@ -22,10 +22,6 @@ from accounts.selectors import profile_is_complete, profile_missing_fields
 from accounts.services import profile_update
 
 
-def home(request):
-    return redirect("call_list")
-
-
 @require_http_methods(["GET", "HEAD", "POST"])
 def admin_login(request: HttpRequest) -> HttpResponse:
     """The Django admin's sign-in, replaced (PRODUCT §1.1: the admin signs in through the same

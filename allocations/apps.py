@@ -12,3 +12,10 @@ class AllocationsConfig(AppConfig):
         from proposals.calls.hooks import start_check_register
 
         start_check_register(overdue_final_reports_message)
+
+        # PRODUCT §9: the home page lists awards to accept and final reports due, which
+        # proposals cannot read (proposals.home.hooks).
+        from allocations.selectors.waiting import waiting_in_allocations
+        from proposals.home.hooks import waiting_source_register
+
+        waiting_source_register(waiting_in_allocations)

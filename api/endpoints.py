@@ -448,6 +448,9 @@ def _allocation(allocation, period: str, lines: list[ResourceLedger]) -> dict:
     }
 
 
+CALL_ALLOCATIONS_MAX = 10_000
+
+
 @api.get(
     "/calls/{call_id}/allocations",
     response={200: list[schemas.AllocationOut], **ERRORS},
@@ -458,9 +461,10 @@ def call_allocations(request: HttpRequest, call_id: int = Path(..., ge=1, le=MAX
     """Every allocation of the call with its balances and this month's quota: call managers
     (whose token's owner has the second factor on); 403 for anyone else."""
     found = get_call_for_manager(user=_user(request), pk=call_id)
+    # A call's allocations on one page (a call awards at most a few thousand).
+    _page, rows = manager_allocations(call=found, per_page=CALL_ALLOCATIONS_MAX)
     return [
-        _allocation(row.allocation, row.period, [line.ledger for line in row.lines])
-        for row in manager_allocations(call=found)
+        _allocation(row.allocation, row.period, [line.ledger for line in row.lines]) for row in rows
     ]
 
 

@@ -6,7 +6,6 @@ from api.urls import api_urlpatterns, token_urlpatterns
 from config import health
 
 urlpatterns = [
-    path("", account_views.home, name="home"),
     path("healthz", health.healthz, name="healthz"),
     path("language/", account_views.language_switch, name="language_switch"),
     # The admin signs in through allauth's login (rate limits, second factor): its own login

@@ -3,11 +3,14 @@ from django.urls import path
 from accounts.exports import FORMATS
 from proposals.calls import views as calls
 from proposals.decisions import views as decisions
+from proposals.home import views as home
 from proposals.review.views import assignment, conflicts, ranking, reply, reviewing
 from proposals.submission.views import attachments, editing, lifecycle, team
 from proposals.submission.views import manage as manage_proposals
 
 urlpatterns = [
+    # What waits for the signed-in person (PRODUCT §9); where sign-in lands
+    path("", home.home, name="home"),
     # Calls (public and managers')
     path("calls/", calls.call_list, name="call_list"),
     path("calls/<int:pk>/", calls.call_detail, name="call_detail"),

@@ -1,4 +1,9 @@
-"""How call dates read, in one place: the call's zone beside the reader's, and time left.
+"""How dates read, in one place: the call's zone beside the reader's, time left, and the one
+format of every other instant, date and month (``accounts.formatting``).
+
+``{{ value|instant }}`` → "4 Dec 2026, 17:13 CET" in the reader's zone; ``{{ value|iso }}`` for
+``<time datetime>``; ``{{ date|day }}`` → "4 Dec 2026"; ``{{ date|month }}`` → "May 2027".
+Templates use no ``|date:`` of their own (``tests/test_date_format.py``).
 
 ``{% call_datetime value call %}`` → "15 Jan 2027, 17:00 CET (Europe/Berlin) · 15 Jan 2027,
 11:00 EST (your time)", the second part only when the reader's clock shows something else.
@@ -6,7 +11,7 @@
 """
 
 import zoneinfo
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from django import template
 from django.utils import timezone
@@ -14,7 +19,15 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 
-from accounts.formatting import amount, duration_text, format_instant, time_left_text
+from accounts.formatting import (
+    amount,
+    duration_text,
+    format_day,
+    format_instant,
+    format_month,
+    iso_instant,
+    time_left_text,
+)
 from proposals.calls.models import Call
 
 register = template.Library()
@@ -34,7 +47,7 @@ def call_datetime(value: datetime | None, call: Call) -> SafeString | str:
         return "—"
     call_part = format_html(
         '<time datetime="{}">{} ({})</time>',
-        value.astimezone(zoneinfo.ZoneInfo("UTC")).isoformat().replace("+00:00", "Z"),
+        iso_instant(value),
         format_instant(value, call.tz),
         call.time_zone,
     )
@@ -69,3 +82,25 @@ def time_until(start: datetime, now: datetime | None = None) -> str:
 
 
 register.filter("amount", amount)
+
+
+@register.filter
+def instant(value: datetime | None) -> str:
+    """An instant in the reader's zone, with the zone: "4 Dec 2026, 17:13 CET"."""
+    return format_instant(value, timezone.get_current_timezone()) if value else ""
+
+
+@register.filter
+def iso(value: datetime | None) -> str:
+    return iso_instant(value) if value else ""
+
+
+@register.filter
+def day(value: date | None) -> str:
+    """A date without a time: "4 Dec 2026"."""
+    return format_day(value) if value else ""
+
+
+@register.filter
+def month(value: date | None) -> str:
+    return format_month(value) if value else ""

@@ -51,13 +51,13 @@ def test_the_footer_switch_sets_the_cookie_and_the_profile_language(client, pi):
     pi.refresh_from_db()
     assert pi.language == "de"
     page = client.get(reverse("call_list"), HTTP_ACCEPT_LANGUAGE="en")
-    assert '<html lang="de">' in page.content.decode()
+    assert '<html lang="de"' in page.content.decode()
 
 
 def test_anonymous_switches_with_a_cookie_only(client):
     response = client.post(reverse("language_switch"), {"language": "ko", "next": "/calls/"})
     assert response.cookies["django_language"].value == "ko"
-    assert '<html lang="ko">' in client.get(reverse("call_list")).content.decode()
+    assert '<html lang="ko"' in client.get(reverse("call_list")).content.decode()
 
 
 def test_an_unknown_language_or_a_get_is_refused(client, pi):
@@ -113,5 +113,5 @@ def test_emails_follow_the_recipient_s_language_not_the_sender_s():
 
     subjects = dict(OutboxMessage.objects.values_list("recipient", "subject"))
     assert subjects["de@uni.example"].endswith("for März 2027")
-    assert subjects["ko@uni.example"].endswith("for 3월 2027")
+    assert subjects["ko@uni.example"].endswith("for 2027년 3월")
     assert subjects["en@uni.example"].endswith("for March 2027")

@@ -85,6 +85,11 @@ def test_sign_up_complete_profile_and_open_a_call(page: Page, live_server):
     page.get_by_role("button", name="Save and continue").click()
 
     expect(page.get_by_text("Your profile is complete")).to_be_visible()
+    # Home: nothing waits yet for a newcomer, and the way to the calls is on the page.
+    expect(page.get_by_role("heading", name="What waits for you")).to_be_visible()
+    expect(page.get_by_text("Nothing waits for you.")).to_be_visible()
+    screenshot(page, "07-home-nothing-waits")
+    page.get_by_role("link", name="See the open calls").click()
     expect(page.get_by_role("heading", name="Calls for proposals")).to_be_visible()
     screenshot(page, "07-call-list-signed-in")
     user = User.objects.get(email=EMAIL)

@@ -3,7 +3,9 @@
 proposals and an overdue final report would stop nobody."""
 
 from allocations.rules import overdue_final_reports_message
+from allocations.selectors.waiting import waiting_in_allocations
 from proposals.calls.hooks import start_checks
+from proposals.home.hooks import waiting_sources
 from proposals.review.rules import reads_proposal
 from proposals.review.views.page_links import page_links
 from proposals.submission.hooks import page_contexts, proposal_readers
@@ -23,3 +25,7 @@ def test_the_api_adds_the_tokens_to_the_profile():
     from api.views import tokens_section
 
     assert profile_sections == [tokens_section]
+
+
+def test_allocations_tells_the_home_page_what_waits_in_it():
+    assert waiting_sources == [waiting_in_allocations]

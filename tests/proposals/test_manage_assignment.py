@@ -1,6 +1,7 @@
 """The managers' assignment pages: the call's assignments, the suggestion's preview, applying
 it through a signed field, assigning and removing by hand."""
 
+import html
 import re
 from datetime import timedelta
 
@@ -449,22 +450,81 @@ def test_assign_by_email_or_id(manager_client, call):
     ]
 
 
-@pytest.mark.parametrize("value", ["", "nobody@else.example", "99999", "9" * 40])
-def test_assign_someone_outside_the_pool(manager_client, call, value):
+def row_error(response, proposal) -> str:
+    """The refusal printed at ``proposal``'s row of the assignment table."""
+    row = response.content.decode().split(f'id="proposal-{proposal.pk}"')[1].split("</tr>")[0]
+    found = re.findall(r'<p class="error row-error" id="reviewer-\d+-error">(.*?)</p>', row, re.S)
+    return " ".join(html.unescape(" ".join(found)).split())
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("", "Choose a reviewer of this call's pool (name or email from the list)."),
+        (
+            "nobody@else.example",
+            "No reviewer of this call's pool matches “nobody@else.example”. "
+            "Type part of a name or email and choose from the list.",
+        ),
+        (
+            "99999",
+            "No reviewer of this call's pool matches “99999”. "
+            "Type part of a name or email and choose from the list.",
+        ),
+    ],
+)
+def test_assign_someone_outside_the_pool_says_so_at_the_row(manager_client, call, value, message):
     alpha = submitted(call, "ALPHA")
     make_user("nobody@else.example")
 
     response = manager_client.post(
-        reverse("review_assign", args=[alpha.pk]), {"reviewer": value}, follow=True
+        reverse("review_assign", args=[alpha.pk]), {"reviewer": value, "kind": "technical"}
     )
 
-    assert message_texts(response) == [
-        "Choose a reviewer of this call's pool (name or email from the list)."
-    ]
+    assert response.status_code == 400
+    assert row_error(response, alpha) == message
+    assert message_texts(response) == []
+    assert f'value="{value}" aria-invalid="true"' in response.content.decode() or value == ""
     assert Review.objects.count() == 0
 
 
-def test_assign_a_pair_in_conflict_says_why(manager_client, call):
+def test_part_of_a_name_or_email_assigns_the_one_it_matches(manager_client, call):
+    alpha, beta = submitted(call, "ALPHA"), submitted(call, "BETA")
+    ada, bea = pool(call, "Ada Lovelace"), pool(call, "Bea Noether")
+
+    manager_client.post(reverse("review_assign", args=[alpha.pk]), {"reviewer": "lovel"})
+    manager_client.post(reverse("review_assign", args=[beta.pk]), {"reviewer": "BEA NOETHER@"})
+
+    assert set(Review.objects.values_list("proposal", "reviewer")) == {
+        (alpha.pk, ada.pk),
+        (beta.pk, bea.pk),
+    }
+
+
+def test_part_that_matches_several_names_them_at_the_row_and_keeps_what_was_typed(
+    manager_client, call
+):
+    alpha = submitted(call, "ALPHA")
+    pool(call, "Anna")
+    pool(call, "Hannah")
+    pool(call, "Bea")
+
+    response = manager_client.post(
+        reverse("review_assign", args=[alpha.pk]), {"reviewer": "ann", "page": "1"}
+    )
+
+    assert response.status_code == 400
+    assert row_error(response, alpha) == (
+        "“ann” matches several reviewers: Anna (anna@review.example); "
+        "Hannah (hannah@review.example). Choose one."
+    )
+    assert (
+        'value="ann" aria-invalid="true" aria-describedby="reviewer-' in response.content.decode()
+    )
+    assert Review.objects.count() == 0
+
+
+def test_assign_a_pair_in_conflict_says_why_at_the_row(manager_client, call):
     alpha = submitted(call, "ALPHA")
     ada = pool(call, "Ada")
     Conflict.objects.create(
@@ -472,12 +532,13 @@ def test_assign_a_pair_in_conflict_says_why(manager_client, call):
     )
 
     response = manager_client.post(
-        reverse("review_assign", args=[alpha.pk]), {"reviewer": ada.email}, follow=True
+        reverse("review_assign", args=[alpha.pk]), {"reviewer": ada.email}
     )
 
-    assert message_texts(response) == [
+    assert response.status_code == 400
+    assert row_error(response, alpha) == (
         "Ada has a conflict of interest with JUP27-1-0001 and cannot review it."
-    ]
+    )
     assert Review.objects.count() == 0
 
 

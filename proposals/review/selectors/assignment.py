@@ -144,6 +144,39 @@ def find_call_reviewer(*, call: Call, value: str) -> User | None:
     return role.user if role else None
 
 
+# How many people a partial name or email may match before the manager is asked for more.
+MATCHES_SHOWN = 5
+
+
+def match_call_reviewers(*, call: Call, value: str) -> list[User]:
+    """Who of the call's reviewer pool or technical reviewers ``value`` names: the one whose
+    id or email (any case) it is; else everyone whose name or email contains it (any case),
+    by name, at most ``MATCHES_SHOWN`` + 1 (so a caller can say "and more"). Two queries at
+    most."""
+    exact = find_call_reviewer(call=call, value=value)
+    if exact is not None:
+        return [exact]
+    value = value.strip()
+    if not value:
+        return []
+    roles = (
+        CallRole.objects.filter(
+            call=call,
+            role__in=[CallRoleKind.REVIEWER, CallRoleKind.TECHNICAL],
+            user__isnull=False,
+            user__is_active=True,
+        )
+        .filter(Q(user__full_name__icontains=value) | Q(user__email__icontains=value))
+        .select_related("user")
+        .order_by("user__full_name", "user__email", "pk")
+    )
+    found: list[User] = []
+    for role in roles[: (MATCHES_SHOWN + 1) * 2]:
+        if role.user is not None and role.user not in found:
+            found.append(role.user)
+    return found[: MATCHES_SHOWN + 1]
+
+
 @dataclass(frozen=True)
 class AssignmentInputs:
     """Everything the suggestion starts from, read at one moment.

@@ -5,6 +5,8 @@ The preview carries the suggested pairs in a signed field (``django.core.signing
 manager applies exactly what they saw: a changed or expired field is refused with 400.
 """
 
+from dataclasses import dataclass
+
 from django.contrib import messages
 from django.core import signing
 from django.core.exceptions import ValidationError
@@ -17,18 +19,32 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST, require_safe
 
 from accounts.decorators import manager_required
+from accounts.fields import EMAIL_MAX_LENGTH
+from accounts.models import User
+from proposals.calls.models import Call
 from proposals.calls.selectors import get_call_for_manager
 from proposals.review.enums import ReviewKind
 from proposals.review.forms import ManualAssignmentForm
 from proposals.review.selectors import assignment as selectors
 from proposals.review.services import assignment as services
 from proposals.review.services import suggestion as suggestion_service
+from proposals.submission.models import Proposal
 
 SUGGESTION_SALT = "allot.assignment.suggestion"
 # A suggestion older than this is refused: the call has likely moved on since.
 SUGGESTION_MAX_AGE = 24 * 3600
 # Skipped pairs named one by one in the message after applying; the rest are counted.
 SKIPPED_SHOWN = 10
+
+
+@dataclass(frozen=True)
+class RowError:
+    """A refused manual assignment, shown at its proposal's row with what was typed."""
+
+    proposal_pk: int
+    message: str
+    typed: str
+    kind: str
 
 
 def _back_to_page(request: HttpRequest, call_pk: int, anchor: str = "") -> HttpResponse:
@@ -45,16 +61,21 @@ def _back_to_page(request: HttpRequest, call_pk: int, anchor: str = "") -> HttpR
     return redirect(url + (f"#{anchor}" if anchor else ""))
 
 
-@require_safe
-@manager_required
-def manage_assignment(request: HttpRequest, pk: int) -> HttpResponse:
-    call = get_call_for_manager(user=request.user, pk=pk)
+def _render_page(
+    request: HttpRequest,
+    call: Call,
+    *,
+    page: object = 1,
+    open_only: bool = False,
+    row_error: RowError | None = None,
+    status: int = 200,
+) -> HttpResponse:
     overview = selectors.assignment_overview(
-        call=call,
-        now=timezone.now(),
-        page=request.GET.get("page", 1),
-        open_only=request.GET.get("show") == "open",
+        call=call, now=timezone.now(), page=page, open_only=open_only
     )
+    if row_error and not any(row.proposal.pk == row_error.proposal_pk for row in overview.rows):
+        # The proposal is not on this page (it got its reviewers meanwhile): say it on top.
+        messages.error(request, row_error.message)
     return render(
         request,
         "proposals/manage/assignment.html",
@@ -63,7 +84,18 @@ def manage_assignment(request: HttpRequest, pk: int) -> HttpResponse:
             "overview": overview,
             "kinds": ReviewKind,
             "default_max_load": selectors.DEFAULT_MAX_LOAD,
+            "row_error": row_error,
         },
+        status=status,
+    )
+
+
+@require_safe
+@manager_required
+def manage_assignment(request: HttpRequest, pk: int) -> HttpResponse:
+    call = get_call_for_manager(user=request.user, pk=pk)
+    return _render_page(
+        request, call, page=request.GET.get("page", 1), open_only=request.GET.get("show") == "open"
     )
 
 
@@ -176,30 +208,62 @@ def assignment_apply(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("manage_assignment", pk=call.pk)
 
 
+def _refuse_at_row(request: HttpRequest, proposal: Proposal, message: str) -> HttpResponse:
+    """The assignment page again (same page and filter), the refusal beside the row's form."""
+    page = request.POST.get("page", "")
+    return _render_page(
+        request,
+        proposal.call,
+        page=page if page.isdigit() else 1,
+        open_only=request.POST.get("show") == "open",
+        row_error=RowError(
+            proposal_pk=proposal.pk,
+            message=message,
+            typed=request.POST.get("reviewer", "")[:EMAIL_MAX_LENGTH],
+            kind=request.POST.get("kind", ""),
+        ),
+        status=400,
+    )
+
+
+def _choose_among(value: str, matches: list[User]) -> str:
+    """Why ``value`` named no one, or several people of the pool."""
+    if not matches:
+        return _(
+            "No reviewer of this call's pool matches “%(value)s”. Type part of a name or "
+            "email and choose from the list."
+        ) % {"value": value}
+    names = [f"{user.display_name} ({user.email})" for user in matches[: selectors.MATCHES_SHOWN]]
+    if len(matches) > selectors.MATCHES_SHOWN:
+        names.append(_("and more"))
+    return _("“%(value)s” matches several reviewers: %(names)s. Choose one.") % {
+        "value": value,
+        "names": "; ".join(names),
+    }
+
+
 @require_POST
 @manager_required
 def review_assign_manual(request: HttpRequest, pk: int) -> HttpResponse:
+    """Assign a reviewer named by id, email, or part of a name or email matching one person
+    of the pool. A refusal shows at the proposal's row (status 400), what was typed kept."""
     proposal = selectors.get_proposal_for_manager(user=request.user, pk=pk)
     anchor = f"proposal-{proposal.pk}"
     form = ManualAssignmentForm(request.POST)
     if not form.is_valid():
-        messages.error(request, form.refusal())
-        return _back_to_page(request, proposal.call_id, anchor)
+        return _refuse_at_row(request, proposal, form.refusal())
     kind = form.cleaned_data["kind"]
-    reviewer = selectors.find_call_reviewer(call=proposal.call, value=form.cleaned_data["reviewer"])
-    if reviewer is None:
-        messages.error(
-            request,
-            _("Choose a reviewer of this call's pool (name or email from the list)."),
-        )
-        return _back_to_page(request, proposal.call_id, anchor)
+    value = form.cleaned_data["reviewer"]
+    matches = selectors.match_call_reviewers(call=proposal.call, value=value)
+    if len(matches) != 1:
+        return _refuse_at_row(request, proposal, _choose_among(value, matches))
+    [reviewer] = matches
     try:
         review = services.review_assign(
             proposal=proposal, reviewer=reviewer, kind=kind, by=request.user
         )
     except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
-        return _back_to_page(request, proposal.call_id, anchor)
+        return _refuse_at_row(request, proposal, " ".join(error.messages))
     messages.success(
         request,
         _("%(reviewer)s is invited to review %(proposal)s.")

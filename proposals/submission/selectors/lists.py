@@ -40,7 +40,7 @@ from proposals.submission.selectors.completeness import Problem, proposal_proble
 MISSING_SHOWN = 3
 
 
-def _with_everything_checked(proposals):
+def with_everything_checked(proposals):
     """What ``proposal_problems`` reads, prefetched."""
     return proposals.select_related("call", "pi").prefetch_related(
         Prefetch("call__call_resources", queryset=CallResource.objects.select_related("resource")),
@@ -106,7 +106,7 @@ class MyProposals:
     invitations: list[TeamMember]
 
 
-def _missing(proposal: Proposal) -> tuple[list[str], int]:
+def missing_parts(proposal: Proposal) -> tuple[list[str], int]:
     labels: list[str] = []
     for problem in proposal_problems(proposal):
         label = problem_label(problem, proposal)
@@ -140,12 +140,12 @@ def my_proposals(*, user: User) -> MyProposals:
     """Every proposal ``user`` leads or has joined, newest change first, each draft with what
     is still missing; and the invitations waiting for ``user``. Seven queries at most,
     whatever the number of proposals."""
-    proposals = _with_everything_checked(Proposal.objects.with_member(user)).order_by(
+    proposals = with_everything_checked(Proposal.objects.with_member(user)).order_by(
         "-updated_at", "-id"
     )
     rows = []
     for proposal in proposals:
-        missing, more = _missing(proposal) if proposal.status in EDITABLE else ([], 0)
+        missing, more = missing_parts(proposal) if proposal.status in EDITABLE else ([], 0)
         rows.append(ProposalRow(proposal=proposal, missing=missing, more=more))
     return MyProposals(rows=rows, invitations=pending_invitations(user=user))
 
@@ -199,7 +199,7 @@ def proposal_overview(*, proposal: Proposal) -> Overview:
     """The overview of a proposal the caller has already fetched and checked: each section
     with its problems (for a draft), the team, the requests, the files and the versions."""
     proposal = (
-        _with_everything_checked(Proposal.objects.filter(pk=proposal.pk))
+        with_everything_checked(Proposal.objects.filter(pk=proposal.pk))
         .prefetch_related(
             Prefetch("team", queryset=TeamMember.objects.select_related("user")),
             Prefetch(
