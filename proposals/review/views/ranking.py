@@ -16,6 +16,7 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
+from accounts.formatting import spreadsheet_text
 from proposals.calls.rules import can_manage_call
 from proposals.review.ranking import Ranking
 from proposals.review.selectors import ranking as selectors
@@ -24,9 +25,6 @@ from proposals.review.selectors.shown_reviews import ReviewsNotShown
 from proposals.review.selectors.shown_reviews import proposal_reviews as reviews_for
 from proposals.submission.selectors.proposals import get_proposal_for_user
 from proposals.submission.views.common import proposal_page_context
-
-# Spreadsheets run a cell that starts with one of these as a formula (CSV injection).
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 @require_safe
@@ -72,10 +70,7 @@ def call_ranking(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-def _text(value: object) -> str:
-    """A text cell that a spreadsheet will not run as a formula."""
-    text = "" if value is None else str(value)
-    return f"'{text}" if text.startswith(FORMULA_STARTS) else text
+_text = spreadsheet_text
 
 
 def _number(value: Decimal | int | None) -> str:
