@@ -2,11 +2,14 @@
 
 from allauth.mfa.models import Authenticator
 from allauth.socialaccount.models import SocialToken
+from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
+from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
+from accounts.hooks import manager_role_changed
 from accounts.models import User
 from accounts.rules import passed_second_factor
 
@@ -62,6 +65,26 @@ class UserAdmin(DjangoUserAdmin):
             },
         ),
     )
+
+    def save_related(self, request, form, formsets, change):
+        """Saves the groups; a change to the call managers' group or the superuser flag goes
+        to the audit trail (PRODUCT §9) through ``accounts.hooks``."""
+        user = form.instance
+        before = _manager_roles(user, was_superuser=form.initial.get("is_superuser", False))
+        with transaction.atomic():
+            super().save_related(request, form, formsets, change)
+            after = _manager_roles(user, was_superuser=user.is_superuser)
+            if before != after:
+                manager_role_changed(user=user, by=request.user, before=before, after=after)
+
+
+def _manager_roles(user: User, *, was_superuser: bool) -> list[str]:
+    roles = []
+    if user.pk and user.groups.filter(name=settings.CALL_MANAGERS_GROUP).exists():
+        roles.append(settings.CALL_MANAGERS_GROUP)
+    if was_superuser:
+        roles.append("superuser")
+    return roles
 
 
 def _staff_with_second_factor(request) -> bool:

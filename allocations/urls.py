@@ -1,6 +1,6 @@
 from django.urls import path
 
-from allocations.views import manage, publishing, researcher
+from allocations.views import audit, manage, publishing, researcher
 from allocations.views.requests import request_decide
 
 urlpatterns = [
@@ -39,5 +39,7 @@ urlpatterns = [
     path("manage/allocations/<int:pk>/", manage.manage_allocation, name="manage_allocation"),
     path("manage/allocations/<int:pk>/adjust/", manage.allocation_adjust, name="allocation_adjust"),
     path("manage/requests/<int:request_pk>/decide/", request_decide, name="request_decide"),
-    path("manage/calls/<int:pk>/audit/", manage.call_audit, name="call_audit"),
+    path("manage/calls/<int:pk>/audit/", audit.call_audit, name="call_audit"),
+    path("manage/audit/", audit.audit_trail, name="audit_trail"),
+    path("manage/audit/export.csv", audit.audit_export, name="audit_export"),
 ]

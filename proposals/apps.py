@@ -8,16 +8,43 @@ def _claim_call_roles(sender, request, email_address, **kwargs) -> None:
     call_roles_claim(user=email_address.user, email=email_address.email)
 
 
+def _record_sign_in(sender, request, user, **kwargs) -> None:
+    """allauth's ``user_logged_in``: a manager's or superuser's sign-in goes to the audit trail
+    (PRODUCT §9), to the admin when it sends them there, with whether the second factor was
+    passed."""
+    from django.urls import reverse
+
+    from accounts.middleware import session_passed_second_factor
+    from proposals.calls.services import sign_in_record
+
+    response = kwargs.get("response")
+    location = response.get("Location", "") if response is not None else ""
+    where = "admin" if location.startswith(reverse("admin:index")) else "site"
+    sign_in_record(user=user, second_factor=session_passed_second_factor(request), where=where)
+
+
+def _record_manager_role(**kwargs) -> None:
+    from proposals.calls.services import manager_role_record
+
+    manager_role_record(**kwargs)
+
+
 class ProposalsConfig(AppConfig):
     name = "proposals"
     verbose_name = "Calls, proposals and reviews"
 
     def ready(self) -> None:
-        # The one signal receiver of the project: allauth tells us nothing else when someone
-        # proves they own an address to which a manager gave a role.
-        from allauth.account.signals import email_confirmed
+        # allauth's signals, the only ones the project receives: allauth tells us nothing else
+        # when someone proves they own an address to which a manager gave a role, or signs in.
+        from allauth.account.signals import email_confirmed, user_logged_in
 
         email_confirmed.connect(_claim_call_roles, dispatch_uid="proposals.claim_call_roles")
+        user_logged_in.connect(_record_sign_in, dispatch_uid="proposals.record_sign_in")
+
+        # The admin's changes to who is a call manager go to the audit trail (accounts.hooks).
+        from accounts.hooks import manager_role_recorder_register
+
+        manager_role_recorder_register(_record_manager_role)
 
         # Review answers what submission asks but may not import (proposals.submission.hooks).
         from proposals.review.rules import reads_proposal

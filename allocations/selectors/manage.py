@@ -6,9 +6,7 @@ rows: their quotas and use come from one grouped query of the ledger
 (``allocations.ledger.monthly_sums``), computed in Python (``allocations.quota``).
 """
 
-import json
 import zoneinfo
-from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
@@ -28,7 +26,6 @@ from django.db.models import (
     When,
 )
 from django.shortcuts import get_object_or_404
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
@@ -47,10 +44,8 @@ from allocations.selectors.ledger import (
     monthly_sums_by_allocation,
     resource_ledgers,
 )
-from proposals.calls.models import AuditEntry, Call
-from proposals.submission.models import Proposal
+from proposals.calls.models import Call
 
-AUDIT_PAGE_SIZE = 50
 ALLOCATIONS_PAGE_SIZE = 50
 
 
@@ -257,89 +252,3 @@ def allocation_members(*, allocation: Allocation) -> list[AllocationMember]:
             "removed_at", "added_at", "pk"
         )
     )
-
-
-def allocation_audit(*, allocation: Allocation) -> list["AuditRow"]:
-    """The audit entries about ``allocation``, newest first."""
-    entries = AuditEntry.objects.filter(
-        subject_type=Allocation._meta.model_name, subject_id=allocation.pk
-    ).select_related("actor")
-    return [AuditRow(e, allocation.account, _manage_url(allocation.pk)) for e in entries]
-
-
-# --- The audit trail -------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Change:
-    key: str
-    before: str
-    after: str
-
-
-@dataclass(frozen=True)
-class AuditRow:
-    """An audit entry with a name for its subject and its before → after per key."""
-
-    entry: AuditEntry
-    subject: str
-    subject_url: str = ""
-
-    @property
-    def changes(self) -> list[Change]:
-        before, after = self.entry.before or {}, self.entry.after or {}
-        keys = sorted(set(before) | set(after))  # PostgreSQL's jsonb does not keep the order
-        return [Change(k, _text(before.get(k)), _text(after.get(k))) for k in keys]
-
-
-def _text(value: object) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, str):
-        return value
-    return json.dumps(value, ensure_ascii=False, sort_keys=True)
-
-
-def _manage_url(pk: int) -> str:
-    return reverse("manage_allocation", args=[pk])
-
-
-def _subjects(entries: list[AuditEntry]) -> dict[tuple[str, int], tuple[str, str]]:
-    """A name and a link for the proposals and allocations on the page: one query each."""
-    ids: dict[str, set[int]] = defaultdict(set)
-    for entry in entries:
-        ids[entry.subject_type].add(entry.subject_id)
-    names: dict[tuple[str, int], tuple[str, str]] = {}
-    if ids.get("proposal"):
-        for pk, reference, acronym in Proposal.objects.filter(pk__in=ids["proposal"]).values_list(
-            "pk", "reference", "acronym"
-        ):
-            names["proposal", pk] = (
-                reference or acronym or f"#{pk}",
-                reverse("proposal_detail", args=[pk]),
-            )
-    if ids.get("allocation"):
-        for pk, account in Allocation.objects.filter(pk__in=ids["allocation"]).values_list(
-            "pk", "account"
-        ):
-            names["allocation", pk] = (account, _manage_url(pk))
-    return names
-
-
-def call_audit_page(*, call: Call, page: str | int | None) -> tuple[Page, list[AuditRow]]:
-    """One page of ``call``'s audit trail, newest first: the entries with their actors, and a
-    name and link for each proposal or allocation they are about. Four queries at most."""
-    entries = (
-        AuditEntry.objects.filter(call=call).select_related("actor").order_by("-created_at", "-id")
-    )
-    page_obj = Paginator(entries, AUDIT_PAGE_SIZE).get_page(page)
-    listed = list(page_obj.object_list)
-    names = _subjects(listed)
-    rows = []
-    for entry in listed:
-        name, url = names.get(
-            (entry.subject_type, entry.subject_id),
-            (f"{entry.subject_type} #{entry.subject_id}", ""),
-        )
-        rows.append(AuditRow(entry, name, url))
-    return page_obj, rows

@@ -1,10 +1,11 @@
 """Managers' allocation pages: the list with filters, one allocation with its ledger and quota,
-adjustments, and a call's audit trail (PRODUCT §8, §9)."""
+and adjustments (PRODUCT §8); the audit trail is in ``views.audit``."""
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
@@ -13,9 +14,9 @@ from accounts.formatting import amount as format_amount
 from allocations.forms.manage import AdjustmentForm, AllocationFilter
 from allocations.models import Allocation
 from allocations.selectors import manage as selectors
+from allocations.selectors.audit import allocation_audit
 from allocations.selectors.ledger import allocation_ledgers, ledger_entries, today_for
 from allocations.services.ledger import allocation_adjust as adjust
-from proposals.calls.selectors import get_call_for_manager
 
 
 @require_safe
@@ -47,7 +48,7 @@ def _detail(
         "entries": list(ledger_entries(allocation=allocation)),
         "members": selectors.allocation_members(allocation=allocation),
         "requests": list(allocation.requests.select_related("resource", "requested_by")),
-        "audit": selectors.allocation_audit(allocation=allocation),
+        "audit": allocation_audit(allocation=allocation, zone=timezone.get_current_timezone()),
         "form": form,
     }
     return render(request, "allocations/manage/allocation_detail.html", context, status=status)
@@ -82,13 +83,3 @@ def allocation_adjust(request: HttpRequest, pk: int) -> HttpResponse:
             )
             return redirect("manage_allocation", pk=allocation.pk)
     return _detail(request, allocation, form, status=400)
-
-
-@require_safe
-@manager_required
-def call_audit(request: HttpRequest, pk: int) -> HttpResponse:
-    call = get_call_for_manager(user=request.user, pk=pk)
-    page_obj, rows = selectors.call_audit_page(call=call, page=request.GET.get("page"))
-    return render(
-        request, "allocations/audit.html", {"call": call, "page_obj": page_obj, "rows": rows}
-    )

@@ -285,28 +285,46 @@ class CallRole(models.Model):
 
 
 class AuditEntry(AppendOnlyModel):
-    """Who changed what, when, with the state before and after (PRODUCT §9). Append-only."""
+    """Who changed what, when, with the state before and after (PRODUCT §9). Append-only: the
+    model refuses a change or a deletion, and so does the database (migration
+    0008_audit_trail_complete), except that deleting a person clears their links.
+
+    The names of the actor, the person concerned and the subject are kept as they were when
+    the entry was written, so the trail reads the same after a role is removed or a name
+    changes."""
 
     call = models.ForeignKey(
         Call, null=True, blank=True, on_delete=models.CASCADE, related_name="audit_entries"
     )
     subject_type = models.CharField(max_length=40)
     subject_id = models.PositiveBigIntegerField()
+    subject_name = models.CharField(max_length=300, blank=True)
     action = models.CharField(max_length=60)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    actor_name = models.CharField(max_length=300, blank=True)
+    # Whom the entry is about besides its subject: the reviewer of an assignment or conflict,
+    # the holder of a role, the person who signed in.
+    person = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    person_name = models.CharField(max_length=300, blank=True)
     before = models.JSONField(default=dict, blank=True)
     after = models.JSONField(default=dict, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [
             models.Index(fields=["subject_type", "subject_id"]),
             models.Index(fields=["call", "created_at"]),
+            models.Index(fields=["created_at"], name="audit_created_at"),
+            models.Index(fields=["action", "created_at"], name="audit_action_created_at"),
+            models.Index(fields=["actor", "created_at"], name="audit_actor_created_at"),
+            models.Index(fields=["person", "created_at"], name="audit_person_created_at"),
         ]
         verbose_name_plural = "audit entries"
 
     def __str__(self) -> str:
-        return f"{self.action} {self.subject_type}#{self.subject_id}"
+        return f"{self.action} {self.subject_name or f'{self.subject_type}#{self.subject_id}'}"

@@ -19,11 +19,13 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
+from accounts.formatting import amount, format_instant
 from accounts.models import User
+from accounts.rules import has_manager_role
 from notifications.enums import EmailKind
 from notifications.services import outbox_queue
 from proposals.calls.cycles import CYCLE_MONTHS, next_cycle_label, shift_date, shift_datetime
-from proposals.calls.enums import CallRoleKind
+from proposals.calls.enums import AuditAction, CallRoleKind
 from proposals.calls.models import AuditEntry, Call, CallCriterion, CallResource, CallRole
 
 log = logging.getLogger(__name__)
@@ -140,18 +142,53 @@ def _require_some(budgets: Sequence[BudgetData], criteria: Sequence[CriterionDat
         raise ValidationError(_("A call needs at least one review criterion."))
 
 
+def call_values(call: Call) -> dict[str, str]:
+    """The call's settings, budgets and criteria as people read them, for the audit trail:
+    dates in the call's zone, one entry per resource and per criterion."""
+    values: dict[str, str] = {}
+    for name in EDITABLE_FIELDS:
+        value = getattr(call, name)
+        if isinstance(value, datetime):
+            value = format_instant(value, call.tz)
+        values[name] = "" if value is None else str(value)
+    budgets = CallResource.objects.filter(call=call).select_related("resource")
+    for row in budgets.order_by("resource__name"):
+        values[f"budget: {row.resource.name}"] = (
+            f"{amount(row.budget)} ({amount(row.min_request)}–{amount(row.max_request)} "
+            f"{row.resource.unit})"
+        )
+    for criterion in CallCriterion.objects.filter(call=call).order_by("position", "pk"):
+        values[f"criterion {criterion.position + 1}"] = (
+            f"{criterion.name} × {criterion.weight.normalize()} "
+            f"({criterion.scale_min}–{criterion.scale_max})"
+        )
+    return values
+
+
+def _changed(before: dict[str, str], after: dict[str, str]) -> tuple[dict, dict]:
+    """Only the keys whose value changed, before and after."""
+    keys = [key for key in {**before, **after} if before.get(key) != after.get(key)]
+    return (
+        {key: before[key] for key in keys if key in before},
+        {key: after[key] for key in keys if key in after},
+    )
+
+
 def call_create(
     *,
     by: User | None,
     data: Mapping[str, Any],
     budgets: Sequence[BudgetData],
     criteria: Sequence[CriterionData],
+    action: str = AuditAction.CALL_CREATED,
+    after: Mapping[str, str] | None = None,
 ) -> Call:
     """Create a call with its budgets and criteria.
 
     ``data`` holds the call's fields (dates as aware datetimes). Side effects: one Call, its
-    CallResource and CallCriterion rows; a log entry. Raises ValidationError when the code or
-    reference prefix was taken meanwhile or a budget or criterion is missing.
+    CallResource and CallCriterion rows; an audit entry ``action`` with every setting (and
+    ``after``); a log entry. Raises ValidationError when the code or reference prefix was taken
+    meanwhile or a budget or criterion is missing.
     """
     _require_some(budgets, criteria)
     call = Call(**{name: data[name] for name in EDITABLE_FIELDS if name in data})
@@ -160,6 +197,13 @@ def call_create(
             call.save()
             _set_budgets(call, budgets)
             _set_criteria(call, criteria)
+            audit_record(
+                subject=call,
+                action=action,
+                actor=by,
+                call=call,
+                after={**call_values(call), **(after or {})},
+            )
     except IntegrityError as exc:
         raise _integrity_error_message(exc) from exc
     log.info("call created", extra={"ctx_call": call.pk, "ctx_by": getattr(by, "pk", None)})
@@ -177,18 +221,30 @@ def call_update(
     """Change a call's settings, budgets and criteria in one transaction.
 
     Side effects: the Call row; CallResource rows added, changed or deleted to match
-    ``budgets``; CallCriterion rows likewise; a log entry.
+    ``budgets``; CallCriterion rows likewise; an audit entry with the values that changed,
+    before and after (none when nothing changed); a log entry.
     """
     _require_some(budgets, criteria)
     try:
         with transaction.atomic():
             locked = Call.objects.select_for_update().get(pk=call.pk)
+            before = call_values(locked)
             for name in EDITABLE_FIELDS:
                 if name in data:
                     setattr(locked, name, data[name])
             locked.save()
             _set_budgets(locked, budgets)
             _set_criteria(locked, criteria)
+            old, new = _changed(before, call_values(locked))
+            if old or new:
+                audit_record(
+                    subject=locked,
+                    action=AuditAction.CALL_EDITED,
+                    actor=by,
+                    call=locked,
+                    before=old,
+                    after=new,
+                )
     except IntegrityError as exc:
         raise _integrity_error_message(exc) from exc
     log.info("call updated", extra={"ctx_call": call.pk, "ctx_by": getattr(by, "pk", None)})
@@ -261,7 +317,14 @@ def call_create_next_cycle(*, call: Call, by: User | None) -> Call:
         }
         for row in call.criteria.all()
     ]
-    new_call = call_create(by=by, data=data, budgets=budgets, criteria=criteria)
+    new_call = call_create(
+        by=by,
+        data=data,
+        budgets=budgets,
+        criteria=criteria,
+        action=AuditAction.CALL_NEXT_CYCLE,
+        after={"copied from": call.code},
+    )
     log.info(
         "call next cycle created",
         extra={"ctx_call": new_call.pk, "ctx_from": call.pk, "ctx_by": getattr(by, "pk", None)},
@@ -272,12 +335,15 @@ def call_create_next_cycle(*, call: Call, by: User | None) -> Call:
 def call_archive(*, call: Call, by: User | None) -> Call:
     """Archive a call: it leaves the public list but its page stays readable.
 
-    Side effects: ``archived_at`` set (kept if already archived); a log entry.
+    Side effects: ``archived_at`` set (kept if already archived); an audit entry when it was
+    not archived yet; a log entry.
     """
     with transaction.atomic():
-        Call.objects.filter(pk=call.pk, archived_at__isnull=True).update(
+        archived = Call.objects.filter(pk=call.pk, archived_at__isnull=True).update(
             archived_at=timezone.now(), updated_at=timezone.now()
         )
+        if archived:
+            audit_record(subject=call, action=AuditAction.CALL_ARCHIVED, actor=by, call=call)
     call.refresh_from_db()
     log.info("call archived", extra={"ctx_call": call.pk, "ctx_by": getattr(by, "pk", None)})
     return call
@@ -286,10 +352,14 @@ def call_archive(*, call: Call, by: User | None) -> Call:
 def call_unarchive(*, call: Call, by: User | None) -> Call:
     """Bring an archived call back; its status follows the clock again.
 
-    Side effects: ``archived_at`` cleared; a log entry.
+    Side effects: ``archived_at`` cleared; an audit entry when it was archived; a log entry.
     """
     with transaction.atomic():
-        Call.objects.filter(pk=call.pk).update(archived_at=None, updated_at=timezone.now())
+        unarchived = Call.objects.filter(pk=call.pk, archived_at__isnull=False).update(
+            archived_at=None, updated_at=timezone.now()
+        )
+        if unarchived:
+            audit_record(subject=call, action=AuditAction.CALL_UNARCHIVED, actor=by, call=call)
     call.refresh_from_db()
     log.info("call unarchived", extra={"ctx_call": call.pk, "ctx_by": getattr(by, "pk", None)})
     return call
@@ -327,7 +397,8 @@ def call_role_add(
     The role is linked to the account that owns the address, or waits (``user`` empty) until
     someone verifies it. Adding the same email and role again changes nothing.
     Side effects: one CallRole row; one ``call-role-added`` email through the outbox telling
-    them their role (and to sign up with this address if they have no account); a log entry.
+    them their role (and to sign up with this address if they have no account); an audit
+    entry; a log entry.
     """
     email = email.strip()
     role = CallRoleKind(role)
@@ -353,6 +424,14 @@ def call_role_add(
             user=user,
             context={"call": call, "role": call_role, "has_account": user is not None},
         )
+        audit_record(
+            subject=call_role,
+            action=AuditAction.ROLE_ADDED,
+            actor=by,
+            call=call,
+            person=user,
+            after=_role_values(call_role),
+        )
     log.info(
         "call role added",
         extra={"ctx_call": call.pk, "ctx_role": call_role.pk, "ctx_by": getattr(by, "pk", None)},
@@ -360,10 +439,27 @@ def call_role_add(
     return call_role, True
 
 
+def _role_values(role: CallRole) -> dict[str, str]:
+    values = {"email": role.email, "role": str(role.get_role_display())}
+    if role.max_load is not None:
+        values["maximum load"] = str(role.max_load)
+    return values
+
+
 def call_role_remove(*, role: CallRole, by: User | None) -> None:
-    """Take a person's role in a call away. Side effects: the CallRole row deleted; a log entry."""
+    """Take a person's role in a call away. Side effects: the CallRole row deleted; an audit
+    entry (when it was still there); a log entry."""
     with transaction.atomic():
-        CallRole.objects.filter(pk=role.pk).delete()
+        deleted, _rows = CallRole.objects.filter(pk=role.pk).delete()
+        if deleted:
+            audit_record(
+                subject=role,
+                action=AuditAction.ROLE_REMOVED,
+                actor=by,
+                call=role.call,
+                person=role.user,
+                before=_role_values(role),
+            )
     log.info(
         "call role removed",
         extra={"ctx_call": role.call_id, "ctx_role": role.pk, "ctx_by": getattr(by, "pk", None)},
@@ -373,15 +469,71 @@ def call_role_remove(*, role: CallRole, by: User | None) -> None:
 def call_roles_claim(*, user: User, email: str) -> int:
     """Link every pending role for ``email`` to ``user``, who has just verified that address.
 
-    Returns how many roles were claimed. Side effects: ``CallRole.user`` set on those rows.
+    Returns how many roles were claimed. Side effects: ``CallRole.user`` set on those rows;
+    an audit entry for each.
     """
     with transaction.atomic():
-        claimed = CallRole.objects.filter(user__isnull=True, email__iexact=email.strip()).update(
-            user=user
+        roles = list(
+            CallRole.objects.select_for_update()
+            .filter(user__isnull=True, email__iexact=email.strip())
+            .select_related("call")
+        )
+        claimed = CallRole.objects.filter(pk__in=[role.pk for role in roles]).update(user=user)
+        AuditEntry.objects.bulk_create(
+            audit_entry(
+                subject=role,
+                action=AuditAction.ROLE_CLAIMED,
+                actor=user,
+                call=role.call,
+                person=user,
+                after=_role_values(role),
+            )
+            for role in roles
         )
     if claimed:
         log.info("call roles claimed", extra={"ctx_user": user.pk, "ctx_count": claimed})
     return claimed
+
+
+def _name(value: object) -> str:
+    return str(value)[:300] if value is not None else ""
+
+
+def _plain(values: dict[str, Any] | None) -> dict[str, Any]:
+    """Lazy translations (a state's label) as the text they read now."""
+    return {key: str(v) if isinstance(v, Promise) else v for key, v in (values or {}).items()}
+
+
+def audit_entry(
+    *,
+    subject: models.Model,
+    action: str,
+    actor: User | None,
+    call: Call | None = None,
+    person: User | None = None,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+    at: datetime | None = None,
+    subject_name: str | None = None,
+) -> AuditEntry:
+    """An unsaved AuditEntry (for ``AuditEntry.objects.bulk_create``); see ``audit_record``."""
+    model_name = subject._meta.model_name
+    assert model_name is not None  # set on every model class; None only before it is bound
+    actor = actor if actor is not None and actor.is_authenticated else None
+    return AuditEntry(
+        call=call,
+        subject_type=model_name,
+        subject_id=subject.pk,
+        subject_name=_name(subject if subject_name is None else subject_name),
+        action=action,
+        actor=actor,
+        actor_name=_name(actor),
+        person=person,
+        person_name=_name(person),
+        before=_plain(before),
+        after=_plain(after),
+        created_at=at or timezone.now(),
+    )
 
 
 def audit_record(
@@ -390,20 +542,61 @@ def audit_record(
     action: str,
     actor: User | None,
     call: Call | None = None,
+    person: User | None = None,
     before: dict[str, Any] | None = None,
     after: dict[str, Any] | None = None,
+    at: datetime | None = None,
+    subject_name: str | None = None,
 ) -> AuditEntry:
-    """Record ``action`` on ``subject`` by ``actor``. Values must be JSON-serialisable; pass
-    Decimals and dates as strings. Runs in the caller's transaction, so a change and its
-    record commit or roll back together. Side effect: one AuditEntry row."""
-    model_name = subject._meta.model_name
-    assert model_name is not None  # set on every model class; None only before it is bound
-    return AuditEntry.objects.create(
-        call=call,
-        subject_type=model_name,
-        subject_id=subject.pk,
+    """Record ``action`` (an ``AuditAction``) on ``subject`` by ``actor`` (None: the system),
+    about ``person`` when it concerns someone else, at ``at`` (default now). The names of the
+    subject (``str(subject)`` unless ``subject_name``), the actor and the person are kept as
+    they read now. Values must be JSON-serialisable; pass Decimals and dates as strings. Runs
+    in the caller's transaction, so a change and its record commit or roll back together.
+    Side effect: one AuditEntry row."""
+    entry = audit_entry(
+        subject=subject,
         action=action,
-        actor=actor if actor is not None and actor.is_authenticated else None,
-        before=before or {},
-        after=after or {},
+        actor=actor,
+        call=call,
+        person=person,
+        before=before,
+        after=after,
+        at=at,
+        subject_name=subject_name,
+    )
+    entry.save(force_insert=True)
+    return entry
+
+
+def sign_in_record(*, user: User, second_factor: bool, where: str) -> AuditEntry | None:
+    """Record that a call manager or a superuser signed in (PRODUCT §9), to ``where`` ("site"
+    or "admin"), and whether the session passed the second factor. Anyone else's sign-in is
+    not recorded (returns None). Side effect: one AuditEntry row."""
+    if not has_manager_role(user):
+        return None
+    return audit_record(
+        subject=user,
+        action=AuditAction.SIGNED_IN,
+        actor=user,
+        person=user,
+        after={
+            "to": where,
+            "second factor": "yes" if second_factor else "no",
+        },
+    )
+
+
+def manager_role_record(*, user: User, by: User, before: list[str], after: list[str]) -> None:
+    """Record a change of ``user``'s manager roles (the call managers' group, the superuser
+    flag) made by ``by`` in the admin (``accounts.hooks.manager_role_changed``). Side effect:
+    one AuditEntry row."""
+    gained = [role for role in after if role not in before]
+    audit_record(
+        subject=user,
+        action=AuditAction.MANAGER_ADDED if gained else AuditAction.MANAGER_REMOVED,
+        actor=by,
+        person=user,
+        before={"roles": ", ".join(before)},
+        after={"roles": ", ".join(after)},
     )

@@ -7,7 +7,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from allocations.selectors.manage import AUDIT_PAGE_SIZE, Change
+from allocations.selectors.audit import AUDIT_PAGE_SIZE, Change
 from allocations.services.ledger import allocation_adjust
 from proposals.calls.services import audit_record
 from tests.allocation_factories import make_allocation
@@ -120,7 +120,10 @@ def test_the_trail_is_paginated(manager_client, allocation, manager):
     assert 'rel="next"' in first.content.decode()
     assert second.context["rows"][0].subject == allocation.account
     call_row = first.context["rows"][0]
-    assert (call_row.subject, call_row.subject_url) == (f"call #{call.pk}", "")
+    assert (call_row.subject, call_row.subject_url) == (
+        call.code,
+        reverse("manage_call_edit", args=[call.pk]),
+    )
 
 
 def test_the_page_runs_the_same_queries_for_few_and_many_entries(

@@ -25,11 +25,13 @@ from django.db import IntegrityError, transaction
 from django.utils import dateformat
 from django.utils.translation import gettext as _
 
+from accounts.formatting import format_instant
 from accounts.models import User
 from notifications.enums import EmailKind
 from notifications.services import Outgoing, outbox_queue_many
-from proposals.calls.enums import CallRoleKind
-from proposals.calls.models import Call, CallRole
+from proposals.calls.enums import AuditAction, CallRoleKind
+from proposals.calls.models import AuditEntry, Call, CallRole
+from proposals.calls.services import audit_entry, audit_record
 from proposals.review.enums import (
     ACTIVE_REVIEW_STATES,
     BLOCKING_CONFLICTS,
@@ -121,8 +123,8 @@ def assignment_apply(
 
     Side effects: one Review per valid pair (scientific, invited, due at the call's
     ``review_due_at``, assigned by ``by``); an email (``review-assigned``) to each invited
-    reviewer, once per review. Raises ValidationError, assigning nothing, if the database
-    refuses a pair for a conflict recorded in the meantime.
+    reviewer, once per review; an audit entry per review. Raises ValidationError, assigning
+    nothing, if the database refuses a pair for a conflict recorded in the meantime.
     """
     with transaction.atomic():
         call = _lock_call(call)
@@ -169,6 +171,17 @@ def assignment_apply(
                 Review.objects.bulk_create(reviews)
         except IntegrityError as exc:
             raise _conflict_error() from exc
+        AuditEntry.objects.bulk_create(
+            audit_entry(
+                subject=review,
+                action=AuditAction.REVIEW_SUGGESTED,
+                actor=by,
+                call=call,
+                person=review.reviewer,
+                after=_assignment_values(review),
+            )
+            for review in reviews
+        )
         outbox_queue_many(_invitation(review, review.proposal, call) for review in reviews)
     return AppliedSuggestion(invited=reviews, skipped=_label(stale, call))
 
@@ -320,7 +333,7 @@ def review_assign(
     the reviewer and is kept. The database triggers refuse a pair in conflict as a last line.
 
     Side effects: one Review (invited, due at ``due_at`` or the call's ``review_due_at``,
-    assigned by ``by``); an email (``review-assigned``) to the reviewer.
+    assigned by ``by``); an email (``review-assigned``) to the reviewer; an audit entry.
     """
     if kind not in ReviewKind.values:
         raise ValidationError(_("Choose a kind of review."), code="kind")
@@ -364,8 +377,26 @@ def review_assign(
                 % {"reviewer": reviewer.display_name, "proposal": proposal.reference},
                 code="conflict",
             ) from exc
+        audit_record(
+            subject=review,
+            action=AuditAction.REVIEW_ASSIGNED,
+            actor=by,
+            call=call,
+            person=reviewer,
+            after=_assignment_values(review),
+        )
         outbox_queue_many([_invitation(review, proposal, call)])
     return review
+
+
+def _assignment_values(review: Review) -> dict[str, str]:
+    return {
+        "proposal": str(review.proposal),
+        "reviewer": review.reviewer.display_name,
+        "kind": str(review.get_kind_display()),
+        "state": str(review.get_state_display()),
+        "due": format_instant(review.due_at, review.proposal.call.tz) if review.due_at else "",
+    }
 
 
 def review_remove(*, review: Review, by: User) -> None:
@@ -376,13 +407,17 @@ def review_remove(*, review: Review, by: User) -> None:
     and the reviewer's work; a manager reopens it if it must change. Refused as well for a
     review already declined or removed.
 
-    Side effects: state removed. No email.
+    Side effects: state removed; an audit entry. No email.
     """
     with transaction.atomic():
         # The proposal row first, then the review: the order of the other review services.
         # No call lock: taking a review off never pushes anyone past a limit.
         Proposal.objects.select_for_update(of=("self",)).filter(pk=review.proposal_id).first()
-        locked = Review.objects.select_for_update(of=("self",)).get(pk=review.pk)
+        locked = (
+            Review.objects.select_for_update(of=("self",))
+            .select_related("proposal__call", "reviewer")
+            .get(pk=review.pk)
+        )
         if locked.state == ReviewState.SUBMITTED:
             raise ValidationError(
                 _(
@@ -397,5 +432,15 @@ def review_remove(*, review: Review, by: User) -> None:
                 % {"state": locked.get_state_display().lower()},
                 code="not_active",
             )
+        before = str(locked.get_state_display())
         REVIEW_LIFECYCLE.move(locked, ReviewState.REMOVED)
+        audit_record(
+            subject=locked,
+            action=AuditAction.REVIEW_REMOVED,
+            actor=by,
+            call=locked.proposal.call,
+            person=locked.reviewer,
+            before={"state": before},
+            after={"state": str(locked.get_state_display())},
+        )
     review.state = locked.state  # lifecycle: the caller sees the locked row

@@ -20,9 +20,10 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-from proposals.calls.enums import CallRoleKind
-from proposals.calls.models import Call, CallRole
+from proposals.calls.enums import AuditAction, CallRoleKind
+from proposals.calls.models import AuditEntry, Call, CallRole
 from proposals.calls.rules import can_manage_call
+from proposals.calls.services import audit_entry, audit_record
 from proposals.review.enums import (
     ACTIVE_REVIEW_STATES,
     CONFLICT_LIFECYCLE,
@@ -162,7 +163,7 @@ def _findings(proposal: Proposal, pool: _Pool) -> dict[tuple[int, str], list[str
     return found
 
 
-def conflicts_detect(*, call: Call) -> int:
+def conflicts_detect(*, call: Call, by: User | None = None) -> int:
     """Detect the conflicts of interest between the proposals of ``call`` in review
     (submitted, under review) and its reviewer pool (reviewer and technical roles linked to an
     account); returns how many new conflicts were recorded.
@@ -177,7 +178,8 @@ def conflicts_detect(*, call: Call) -> int:
     decided or not, are left exactly as they are.
 
     Side effects: Conflict rows with status detected and a detail saying why (in the site's
-    default language); the call row locked for the transaction, so two runs do not race; a log
+    default language); an audit entry for each, by ``by`` (None: the system); the call row
+    locked for the transaction, so two runs do not race; a log
     entry.
     """
     with transaction.atomic():
@@ -217,8 +219,30 @@ def conflicts_detect(*, call: Call) -> int:
                         )
                     )
         Conflict.objects.bulk_create(new, batch_size=500)
+        AuditEntry.objects.bulk_create(
+            (
+                audit_entry(
+                    subject=conflict,
+                    action=AuditAction.CONFLICT_DETECTED,
+                    actor=by,
+                    call=call,
+                    person=pool.by_id[conflict.reviewer_id].user,
+                    subject_name=_conflict_name(conflict, pool.by_id[conflict.reviewer_id].user),
+                    after={
+                        "reason": str(conflict.get_reason_display()),
+                        "detail": conflict.detail,
+                    },
+                )
+                for conflict in new
+            ),
+            batch_size=500,
+        )
     log.info("conflicts detected", extra={"ctx_call": call.pk, "ctx_count": len(new)})
     return len(new)
+
+
+def _conflict_name(conflict: Conflict, reviewer: User) -> str:
+    return f"{reviewer.display_name} × {conflict.proposal}: {conflict.get_reason_display()}"
 
 
 def _lock_pair(proposal_id: int, reviewer_id: int) -> list[Review]:
@@ -245,7 +269,7 @@ def conflict_decide(
     Side effects: when confirming, each active review (invited, accepted, submitted) of the
     pair is set to removed first, since the database refuses a blocking conflict beside an
     active review; the conflict's status, ``decided_by`` and ``decided_at``; the caller's
-    object is updated; a log entry. Dismissing never touches a review.
+    object is updated; an audit entry; a log entry. Dismissing never touches a review.
     """
     now = now or timezone.now()
     try:
@@ -273,6 +297,21 @@ def conflict_decide(
                 locked,
                 ConflictStatus.CONFIRMED if confirm else ConflictStatus.DISMISSED,
                 also=("decided_by", "decided_at"),
+            )
+            audit_record(
+                subject=locked,
+                action=AuditAction.CONFLICT_CONFIRMED
+                if confirm
+                else AuditAction.CONFLICT_DISMISSED,
+                actor=by,
+                call=locked.proposal.call,
+                person=locked.reviewer,
+                before={"status": ConflictStatus.DETECTED.label},
+                after={
+                    "status": str(locked.get_status_display()),
+                    "reviews removed": str(len(removed)),
+                },
+                at=now,
             )
     except IntegrityError as error:
         raise ValidationError(
@@ -307,7 +346,7 @@ def conflict_declare(
     Side effects: each active review of the pair becomes declined, with ``decline_reason``
     DECLINE_REASON and ``responded_at``, first (the database refuses a declared conflict
     beside an active review); then a Conflict row with reason and status declared and the
-    reviewer's ``detail``; a log entry. The reviewer can no longer see the proposal.
+    reviewer's ``detail``; an audit entry; a log entry. The reviewer can no longer see the proposal.
     """
     now = now or timezone.now()
     detail = detail.strip()
@@ -341,6 +380,16 @@ def conflict_declare(
                 reason=ConflictReason.DECLARED,
                 defaults={"status": ConflictStatus.DECLARED, "detail": detail},
             )
+            if created:
+                audit_record(
+                    subject=conflict,
+                    action=AuditAction.CONFLICT_DECLARED,
+                    actor=reviewer,
+                    call=proposal.call,
+                    person=reviewer,
+                    after={"detail": detail, "reviews declined": str(len(declined))},
+                    at=now,
+                )
     except IntegrityError as error:
         raise ValidationError(
             _("You were assigned to this proposal at the same moment. Please try again."),

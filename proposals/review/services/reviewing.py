@@ -39,8 +39,10 @@ from accounts.models import User
 from accounts.selectors import active_call_managers
 from notifications.enums import EmailKind
 from notifications.services import outbox_queue_each
+from proposals.calls.enums import AuditAction
 from proposals.calls.models import Call
 from proposals.calls.rules import can_manage_call
+from proposals.calls.services import audit_record
 from proposals.review.enums import REVIEW_LIFECYCLE, ReviewState
 from proposals.review.models import Review
 from proposals.review.rules import has_blocking_conflict
@@ -352,9 +354,9 @@ def review_reopen(*, review: Review, by: User, now: datetime | None = None) -> N
     unless the review is submitted.
 
     Side effects: state accepted, ``reopened_at`` now, ``reopened_by``, the next
-    ``lock_version`` (``submitted_at`` keeps the first submission until the next one); the
-    caller's object is updated. No email: the managers tell the reviewer why. The call's
-    ``reviews-complete`` email, if already sent, is not sent again.
+    ``lock_version`` (``submitted_at`` keeps the first submission until the next one); an
+    audit entry; the caller's object is updated. No email: the managers tell the reviewer
+    why. The call's ``reviews-complete`` email, if already sent, is not sent again.
     """
     now = now or timezone.now()
     with transaction.atomic():
@@ -372,5 +374,15 @@ def review_reopen(*, review: Review, by: User, now: datetime | None = None) -> N
         locked.lock_version += 1
         REVIEW_LIFECYCLE.move(
             locked, ReviewState.ACCEPTED, also=("reopened_at", "reopened_by", "lock_version")
+        )
+        audit_record(
+            subject=locked,
+            action=AuditAction.REVIEW_REOPENED,
+            actor=by,
+            call=locked.proposal.call,
+            person=locked.reviewer,
+            before={"state": ReviewState.SUBMITTED.label},
+            after={"state": ReviewState.ACCEPTED.label},
+            at=now,
         )
     _refresh(review, locked)

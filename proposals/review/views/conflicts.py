@@ -40,7 +40,7 @@ def manage_conflicts(request: HttpRequest, pk: int) -> HttpResponse:
     """The call's conflicts, to decide; a POST runs the detection."""
     call = call_selectors.get_call_for_manager(user=request.user, pk=pk)
     if request.method == "POST":
-        created = services.conflicts_detect(call=call)
+        created = services.conflicts_detect(call=call, by=request.user)
         messages.success(
             request,
             ngettext(

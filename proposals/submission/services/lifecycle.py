@@ -20,10 +20,11 @@ from accounts.models import User
 from accounts.selectors import profile_missing_fields
 from notifications.enums import EmailKind
 from notifications.services import outbox_queue_each
-from proposals.calls.enums import CallStatus
+from proposals.calls.enums import AuditAction, CallStatus
 from proposals.calls.hooks import start_refusal
 from proposals.calls.models import Call, CallResource
 from proposals.calls.rules import call_accepts_submissions
+from proposals.calls.services import audit_record
 from proposals.submission.enums import PROPOSAL_LIFECYCLE, WITHDRAWABLE, ProposalStatus, TeamStatus
 from proposals.submission.models import (
     PROPOSAL_FIELDS,
@@ -237,10 +238,10 @@ def proposal_submit(
     Side effects on success: the call's ``last_reference_number`` + 1 and the proposal's
     ``reference`` (first submission only, under a lock of the call row); a new ProposalVersion
     (number = previous + 1); status submitted and ``submitted_at``; a receipt email
-    (``proposal-submitted``) to the PI and each accepted co-investigator, once per version.
-    Side effect of a SubmissionRefused: ``submit_attempted_at`` is set, in the service's
-    transaction, which ends before the refusal is raised (so it is kept), and the section pages
-    show the problems beside the fields from then on.
+    (``proposal-submitted``) to the PI and each accepted co-investigator, once per version; an
+    audit entry. Side effect of a SubmissionRefused: ``submit_attempted_at`` is set, in the
+    service's transaction, which ends before the refusal is raised (so it is kept), and the
+    section pages show the problems beside the fields from then on.
     """
     now = now or timezone.now()
     problems: list[Problem] = []
@@ -307,6 +308,15 @@ def _freeze(proposal: Proposal, *, by: User, now: datetime) -> ProposalVersion:
         ProposalStatus.SUBMITTED,
         also=("reference", "reference_number", "submitted_at"),
     )
+    audit_record(
+        subject=proposal,
+        action=AuditAction.PROPOSAL_SUBMITTED,
+        actor=by,
+        call=proposal.call,
+        before={"status": ProposalStatus.DRAFT.label},
+        after={"status": ProposalStatus.SUBMITTED.label, "reference": proposal.reference},
+        at=now,
+    )
     version = ProposalVersion.objects.create(
         proposal=proposal,
         number=(last or 0) + 1,
@@ -335,7 +345,8 @@ def proposal_unsubmit(*, proposal: Proposal, by: User, now: datetime | None = No
     Refusals: PermissionDenied unless ``by`` is the PI; ValidationError unless it is submitted;
     DeadlinePassed at or after the deadline.
 
-    Side effects: status draft. The versions stay; the reference stays. No email.
+    Side effects: status draft; an audit entry. The versions stay; the reference stays. No
+    email.
     """
     now = now or timezone.now()
     with transaction.atomic():
@@ -358,6 +369,15 @@ def proposal_unsubmit(*, proposal: Proposal, by: User, now: datetime | None = No
                 code="deadline",
             )
         PROPOSAL_LIFECYCLE.move(locked, ProposalStatus.DRAFT)
+        audit_record(
+            subject=locked,
+            action=AuditAction.PROPOSAL_TAKEN_BACK,
+            actor=by,
+            call=locked.call,
+            before={"status": ProposalStatus.SUBMITTED.label},
+            after={"status": ProposalStatus.DRAFT.label},
+            at=now,
+        )
     _refresh(proposal, locked, ("status",))
 
 
@@ -368,7 +388,7 @@ def proposal_withdraw(*, proposal: Proposal, by: User, now: datetime | None = No
     already withdrawn.
 
     Side effects: status withdrawn, ``withdrawn_at``; an email (``proposal-withdrawn``) to the
-    PI and each accepted co-investigator.
+    PI and each accepted co-investigator; an audit entry.
     """
     now = now or timezone.now()
     with transaction.atomic():
@@ -380,8 +400,18 @@ def proposal_withdraw(*, proposal: Proposal, by: User, now: datetime | None = No
                 % {"status": locked.get_status_display().lower()},
                 code="not_withdrawable",
             )
+        before = locked.get_status_display()
         locked.withdrawn_at = now
         PROPOSAL_LIFECYCLE.move(locked, ProposalStatus.WITHDRAWN, also=("withdrawn_at",))
+        audit_record(
+            subject=locked,
+            action=AuditAction.PROPOSAL_WITHDRAWN,
+            actor=by,
+            call=locked.call,
+            before={"status": str(before)},
+            after={"status": ProposalStatus.WITHDRAWN.label},
+            at=now,
+        )
         context = {
             "proposal": locked,
             "call": locked.call,

@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('proposals', '0007_call_opened_announced_at'),
+        ('proposals', '0008_audit_trail_complete'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
