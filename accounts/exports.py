@@ -11,12 +11,13 @@ offset, days as ISO dates, yes/no as words.
 import csv
 import io
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
-from django.http import HttpResponse
+from django.http import HttpResponse, StreamingHttpResponse
+from django.http.response import HttpResponseBase
 from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
@@ -65,21 +66,32 @@ def _filename(table: Table, extension: str) -> str:
     return f"{slugify(table.name) or 'export'}.{extension}"
 
 
-def _attachment(response: HttpResponse, filename: str) -> HttpResponse:
+def _attachment(response: HttpResponseBase, filename: str) -> HttpResponseBase:
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     response["Cache-Control"] = "private, no-store"
     return response
 
 
-def csv_bytes(table: Table) -> bytes:
-    """The table as UTF-8 CSV with a byte-order mark (so spreadsheet programs read UTF-8)."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow([safe_text(str(title)) for title in table.columns])
+class _Echo:
+    """A file for ``csv.writer`` that hands each written line back (for streaming)."""
+
+    def write(self, value: str) -> str:
+        return value
+
+
+def csv_lines(table: Table) -> Iterator[str]:
+    """The table as CSV lines, a byte-order mark first (so spreadsheet programs read UTF-8)."""
+    writer = csv.writer(_Echo())
+    yield "\ufeff"
+    yield writer.writerow([safe_text(str(title)) for title in table.columns])
     for row in table.rows:
         cells = (_plain(value) for value in row)
-        writer.writerow(safe_text(c) if isinstance(c, str) else c for c in cells)
-    return ("\ufeff" + out.getvalue()).encode()
+        yield writer.writerow(safe_text(c) if isinstance(c, str) else c for c in cells)
+
+
+def csv_bytes(table: Table) -> bytes:
+    """The table as UTF-8 CSV with a byte-order mark."""
+    return "".join(csv_lines(table)).encode()
 
 
 def xlsx_bytes(table: Table) -> bytes:
@@ -111,8 +123,12 @@ def _append(sheet, values: Sequence[object]) -> None:
             cell.data_type = "s"
 
 
-def table_response(table: Table, fmt: str) -> HttpResponse:
-    """The table as a download in ``fmt`` (one of :data:`FORMATS`)."""
+def table_response(table: Table, fmt: str, *, stream: bool = False) -> HttpResponseBase:
+    """The table as a download in ``fmt`` (one of :data:`FORMATS`); ``stream`` writes a CSV
+    line by line as its rows come (a long audit trail), never holding it all."""
+    if stream and fmt == "csv":
+        streaming = StreamingHttpResponse(csv_lines(table), content_type="text/csv; charset=utf-8")
+        return _attachment(streaming, _filename(table, fmt))
     if fmt == "xlsx":
         response = HttpResponse(xlsx_bytes(table), content_type=XLSX_TYPE)
     else:

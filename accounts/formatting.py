@@ -88,13 +88,3 @@ def amount(value: Decimal | int | None) -> str:
     value = Decimal(value)
     whole = value == value.to_integral_value()
     return intcomma(value.quantize(Decimal(1)) if whole else value.normalize())
-
-
-# Spreadsheets run a cell that starts with one of these as a formula (CSV injection).
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def spreadsheet_text(value: object) -> str:
-    """A CSV text cell that a spreadsheet will not run as a formula: a leading quote then."""
-    text = "" if value is None else str(value)
-    return f"'{text}" if text.startswith(FORMULA_STARTS) else text

@@ -1,7 +1,6 @@
 """The audit trail for call managers (PRODUCT §9): a page with filters, and the same rows as
 CSV. Every call manager manages every call; nobody else reads the trail."""
 
-import csv
 from collections.abc import Iterator
 
 from django.http import HttpRequest, HttpResponse, QueryDict, StreamingHttpResponse
@@ -12,7 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
 from accounts.decorators import manager_required
-from accounts.formatting import spreadsheet_text
+from accounts.exports import Table, table_response
 from allocations.forms.audit import AuditFilter
 from allocations.selectors.audit import AuditRow, audit_all_rows, audit_page
 from proposals.calls.models import Call
@@ -51,14 +50,9 @@ def call_audit(request: HttpRequest, pk: int) -> HttpResponse:
     return _trail(request, get_call_for_manager(user=request.user, pk=pk))
 
 
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
-
-
 def audit_csv_rows(rows: Iterator[AuditRow]) -> Iterator[list[str]]:
-    """A header, then one line per entry and change; text cells that a spreadsheet will not
-    run as formulas."""
+    """A header, then one line per entry and change (``accounts.exports`` writes them, texts
+    that start like formulas as text)."""
     yield [
         _("When"),
         _("Who"),
@@ -75,7 +69,7 @@ def audit_csv_rows(rows: Iterator[AuditRow]) -> Iterator[list[str]]:
         changes = row.changes or [None]
         for change in changes:
             tail = [change.key, change.before, change.after] if change else ["", "", ""]
-            yield [spreadsheet_text(cell) for cell in (*head, *tail)]
+            yield [*head, *tail]
 
 
 @require_safe
@@ -84,14 +78,7 @@ def audit_export(request: HttpRequest) -> StreamingHttpResponse:
     """The trail as CSV, with the page's filters (``?call=…&action=…``), newest first."""
     form = _filter(request, None)
     filters = form.filters(timezone.get_current_timezone())
-    writer = csv.writer(_Echo())
-    lines = (writer.writerow(line) for line in audit_csv_rows(audit_all_rows(filters)))
+    lines = audit_csv_rows(audit_all_rows(filters))
     name = slugify(filters.call.code) if filters.call is not None else "all-calls"
-    response = StreamingHttpResponse(_with_bom(lines), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="audit-{name}.csv"'
-    return response
-
-
-def _with_bom(lines: Iterator[str]) -> Iterator[str]:
-    yield "\ufeff"  # so that spreadsheets read the file as UTF-8
-    yield from lines
+    table = Table(name=f"audit {name}", columns=next(lines), rows=lines)
+    return table_response(table, "csv", stream=True)
