@@ -1,4 +1,23 @@
+from typing import Any
+
 from django.apps import AppConfig
+
+
+def _cluster_logins_from_claims(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
+    """At a sign-in through an identity provider, take the cluster login from its claim."""
+    sociallogin = kwargs.get("sociallogin")
+    if sociallogin is None:
+        return
+    from allauth.socialaccount.providers.openid_connect.provider import OpenIDConnectProvider
+
+    from allocations.services.logins import cluster_logins_from_claims
+
+    if not isinstance(sociallogin.account.get_provider(request), OpenIDConnectProvider):
+        return
+    data = sociallogin.account.extra_data or {}
+    # allauth keeps the userinfo answer and the decoded ID token side by side.
+    claims = {**data.get("id_token", {}), **data.get("userinfo", {})}
+    cluster_logins_from_claims(user=user, claims=claims)
 
 
 class AllocationsConfig(AppConfig):
@@ -12,3 +31,11 @@ class AllocationsConfig(AppConfig):
         from proposals.calls.hooks import start_check_register
 
         start_check_register(overdue_final_reports_message)
+
+        # PRODUCT §8: the cluster login named by the identity provider's claim
+        # (CLUSTER_LOGIN_CLAIM), at every sign-in through OpenID Connect.
+        from allauth.account.signals import user_logged_in
+
+        user_logged_in.connect(
+            _cluster_logins_from_claims, dispatch_uid="allocations.cluster_logins_from_claims"
+        )

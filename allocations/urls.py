@@ -34,6 +34,7 @@ urlpatterns = [
         researcher.final_report_download,
         name="allocation_report_download",
     ),
+    path("allocations/<int:pk>/logins/", manage.cluster_logins, name="allocation_cluster_logins"),
     # Managers
     path("manage/allocations/", manage.manage_allocations, name="manage_allocations"),
     path("manage/allocations/<int:pk>/", manage.manage_allocation, name="manage_allocation"),
