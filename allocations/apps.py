@@ -32,6 +32,18 @@ class AllocationsConfig(AppConfig):
 
         start_check_register(overdue_final_reports_message)
 
+        # PRODUCT §8: continuations. Which allocations a PI may continue, and the earlier
+        # allocation's use and final report on every page of a continuing proposal.
+        from allocations.selectors.continuation import (
+            continuable_allocations,
+            continuation_page_context,
+        )
+        from proposals.calls.hooks import continuable_register
+        from proposals.submission.hooks import page_context_register
+
+        continuable_register(continuable_allocations)
+        page_context_register(continuation_page_context)
+
         # PRODUCT §8: the cluster login named by the identity provider's claim
         # (CLUSTER_LOGIN_CLAIM), at every sign-in through OpenID Connect.
         from allauth.account.signals import user_logged_in

@@ -17,6 +17,12 @@ urlpatterns = [
         publishing.decision_respond,
         name="decision_respond",
     ),
+    # The final report of the allocation a proposal continues, for the proposal's readers
+    path(
+        "proposals/<int:pk>/earlier-report/",
+        researcher.earlier_final_report_download,
+        name="proposal_earlier_report",
+    ),
     # Researchers
     path("allocations/", researcher.my_allocations, name="my_allocations"),
     path("allocations/<int:pk>/", researcher.allocation_detail, name="allocation_detail"),

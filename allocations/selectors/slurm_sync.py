@@ -123,24 +123,40 @@ def _comment(text: str) -> str:
     return "# " + " ".join(text.split())
 
 
-def _latest_per_account(cluster: str, near: date) -> list[Allocation]:
-    """The latest allocation of each account on ``cluster`` that has started by ``near`` (a day
-    of slack for time zones), with what ``wanted_accounts`` reads of it."""
-    latest: dict[str, int] = {}
+def _latest_per_account(cluster: str, today: date | None) -> list[tuple[Allocation, date]]:
+    """The latest allocation of each account on ``cluster`` that has started (today in its
+    call's zone unless ``today`` is given), with that day and what ``wanted_accounts`` reads."""
+    near = (today or timezone.localdate()) + timedelta(days=1)
+    surely = near - timedelta(days=3)  # started in every time zone
+    # Per account the latest that may have started, and the latest that surely has.
+    latest: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     rows = (
         Allocation.objects.filter(resources__resource__slurm_cluster=cluster, start__lte=near)
         .distinct()
         .order_by("account", "start", "pk")
-        .values_list("account", "pk")
+        .values_list("account", "pk", "start")
     )
-    for account, pk in rows:
-        latest[account] = pk
-    return list(
-        Allocation.objects.filter(pk__in=latest.values())
+    for account, pk, start in rows:
+        latest[account][0] = pk
+        if start <= surely:
+            latest[account][1] = pk
+    loaded = (
+        Allocation.objects.filter(pk__in={pk for pks in latest.values() for pk in pks if pk})
         .select_related("pi", "proposal__call")
         .prefetch_related("members__user", "resources__resource")
-        .order_by("account")
     )
+    by_pk = {allocation.pk: allocation for allocation in loaded}
+    chosen = []
+    for account in sorted(latest):
+        for pk in latest[account]:
+            allocation = by_pk.get(pk)
+            if allocation is None:
+                continue
+            day = today or today_for(allocation)
+            if allocation.start <= day:
+                chosen.append((allocation, day))
+                break
+    return chosen
 
 
 def wanted_accounts(
@@ -149,12 +165,7 @@ def wanted_accounts(
     """The wanted state of ``cluster`` from the database, by account name. Members' logins
     and the ledgers of the running accounts: a constant number of queries."""
     grace = timedelta(days=settings.SLURM_GRACE_DAYS if grace_days is None else grace_days)
-    near = (today or timezone.localdate()) + timedelta(days=1)
-    chosen = []
-    for allocation in _latest_per_account(cluster, near):
-        day = today or today_for(allocation)
-        if allocation.start <= day:
-            chosen.append((allocation, day))
+    chosen = _latest_per_account(cluster, today)
     running = [a for a, day in chosen if day <= a.end + grace]
     sums = monthly_sums_by_allocation(running)
     member_ids = {m.user_id for a in running for m in a.members.all()}

@@ -1,9 +1,10 @@
 """Where a lower layer asks an upper one, the upper one has registered its answer at start-up
 (proposals.apps, allocations.apps). Without these, reviewers and committees would lose their
-proposals and an overdue final report would stop nobody."""
+proposals, an overdue final report would stop nobody, and no allocation could be continued."""
 
 from allocations.rules import overdue_final_reports_message
-from proposals.calls.hooks import start_checks
+from allocations.selectors.continuation import continuable_allocations, continuation_page_context
+from proposals.calls.hooks import continuable_sources, start_checks
 from proposals.review.rules import reads_proposal
 from proposals.review.views.page_links import page_links
 from proposals.submission.hooks import page_contexts, proposal_readers
@@ -11,8 +12,16 @@ from proposals.submission.hooks import page_contexts, proposal_readers
 
 def test_review_tells_submission_who_reads_a_proposal_and_what_its_pages_link_to():
     assert proposal_readers == [reads_proposal]
-    assert page_contexts == [page_links]
+    # Review's links, then the earlier allocation of a continuation (allocations).
+    assert sorted(page_contexts, key=lambda f: f.__name__) == [
+        continuation_page_context,
+        page_links,
+    ]
 
 
 def test_allocations_tells_calls_who_may_not_start_a_proposal():
     assert start_checks == [overdue_final_reports_message]
+
+
+def test_allocations_tells_calls_what_a_pi_may_continue():
+    assert continuable_sources == [continuable_allocations]
