@@ -316,9 +316,12 @@ def _upload(
 def final_report_download(request: HttpRequest, pk: int) -> FileResponse:
     """The final report as a download, for whoever may see the allocation."""
     allocation = get_allocation_for_user(user=request.user, pk=pk)
-    report = FinalReport.objects.filter(allocation=allocation).first()
+    return _report_download(FinalReport.objects.filter(allocation=allocation).first())
+
+
+def _report_download(report: FinalReport | None) -> FileResponse:
     if report is None:
-        raise Http404("No final report yet.")
+        raise Http404("No final report.")
     return private_file_download(
         report.file,
         filename=report.original_name,
@@ -338,11 +341,4 @@ def earlier_final_report_download(request: HttpRequest, pk: int) -> FileResponse
         if proposal.continues_id
         else None
     )
-    if report is None:
-        raise Http404("No earlier final report.")
-    return private_file_download(
-        report.file,
-        filename=report.original_name,
-        what="final report",
-        log_extra={"ctx_report": report.pk},
-    )
+    return _report_download(report)

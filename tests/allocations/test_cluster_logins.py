@@ -2,14 +2,14 @@
 from the identity provider's claim; unique on each cluster; never made from the email address.
 Only the OpenID Connect provider is mocked."""
 
-import json
 import re
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError
+from django.db import IntegrityError, connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from accounts.adapters import SocialAccountAdapter
@@ -18,6 +18,7 @@ from allocations.enums import LoginSource
 from allocations.models import ClusterLogin
 from allocations.services.logins import cluster_login_set
 from proposals.calls.models import AuditEntry
+from tests.accounts.test_social import PROVIDERS, _response
 from tests.allocation_factories import make_allocation
 from tests.conftest import make_superuser, make_user
 from tests.factories import make_resource
@@ -136,6 +137,21 @@ def test_staff_see_every_member_on_every_cluster(client, allocation, manager, pi
     ]
 
 
+def test_the_page_runs_the_same_queries_for_one_and_three_members(client, pi, manager):
+    allocation = make_allocation(pi=pi)
+    client.force_login(manager)
+    with CaptureQueriesContext(connection) as one:
+        client.get(url(allocation))
+    for n in range(2):
+        person = make_user(f"m{n}@lab.example")
+        allocation.members.create(user=person, added_by=pi)
+        cluster_login_set(user=person, cluster="jupiter", login=f"m{n}", by=manager)
+    with CaptureQueriesContext(connection) as three:
+        response = client.get(url(allocation))
+    assert len(response.context["rows"]) == 3
+    assert len(one) == len(three)
+
+
 def test_staff_set_a_login_on_the_page(client, allocation, manager, coi):
     client.force_login(manager)
     response = client.post(
@@ -216,28 +232,6 @@ def test_the_admin_sets_a_login_and_refuses_a_taken_one(client, pi, coi, manager
 
 
 # --- The identity provider's claim -----------------------------------------------------------
-
-PROVIDERS = {
-    "openid_connect": {
-        "APPS": [
-            {
-                "provider_id": "helmholtz",
-                "name": "Helmholtz ID",
-                "client_id": "allot",
-                "secret": "oidc-secret",
-                "settings": {"server_url": "https://login.helmholtz.example/oauth2"},
-            }
-        ]
-    },
-}
-
-
-def _response(payload: dict) -> requests.Response:
-    response = requests.Response()
-    response.status_code = 200
-    response.headers["content-type"] = "application/json"
-    response._content = json.dumps(payload).encode()
-    return response
 
 
 class FakeProvider:
