@@ -28,6 +28,7 @@ from tests.conftest import make_user
 from tests.factories import make_resource
 from tests.pdfs import pdf_bytes
 from tests.proposal_factories import add_call_role, make_call_closing
+from tests.proposals.reviewing_factories import accepted
 
 pytestmark = pytest.mark.django_db
 
@@ -123,7 +124,7 @@ def test_someone_elses_allocation_cannot_be_continued(client, call, earlier):
 
 
 def test_a_continuation_over_http_from_the_start_to_the_award(
-    client, call, earlier, pi, committee, outsider, booster
+    client, call, earlier, pi, committee, reviewer, outsider, booster
 ):
     client.force_login(pi)
     response = start(client, call, continues=earlier.proposal_id)
@@ -155,6 +156,14 @@ def test_a_continuation_over_http_from_the_start_to_the_award(
     assert f'href="{report_url}"' in html
     download = client.get(report_url)
     assert b"".join(download.streaming_content) == REPORT
+    # An assigned reviewer reads the same; an outsider learns nothing.
+    accepted(proposal, reviewer)
+    client.force_login(reviewer)
+    html = client.get(reverse("proposal_detail", args=[proposal.pk])).content.decode()
+    assert table_rows(html, 'id="earlier-allocation"') == [
+        ["JUPITER Booster", "12,000 GPU-hours", "9,000 GPU-hours", "500 GPU-hours"]
+    ]
+    assert b"".join(client.get(report_url).streaming_content) == REPORT
     client.force_login(outsider)
     assert client.get(report_url).status_code == 404
     assert client.post(report_url).status_code == 405
