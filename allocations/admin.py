@@ -1,10 +1,12 @@
 from django.contrib import admin
 
+from allocations.enums import LoginSource
 from allocations.models import (
     Allocation,
     AllocationMember,
     AllocationRequest,
     AllocationResource,
+    ClusterLogin,
     FinalReport,
     LedgerEntry,
     Resource,
@@ -31,6 +33,23 @@ class ResourceAdmin(admin.ModelAdmin):
         (None, {"fields": ["name", "code", "unit", "description", "is_active"]}),
         ("Slurm", {"fields": ["slurm_cluster", "slurm_partition", "charge_rule", "charge_factor"]}),
     ]
+
+
+@admin.register(ClusterLogin)
+class ClusterLoginAdmin(admin.ModelAdmin):
+    """Members' login names per cluster (PRODUCT §8); the unique keys refuse a name another
+    person has on the cluster beside the field."""
+
+    list_display = ["login", "cluster", "user", "source", "set_by", "updated_at"]
+    list_filter = ["cluster", "source"]
+    search_fields = ["login", "cluster", "user__email", "user__full_name"]
+    autocomplete_fields = ["user"]
+    fields = ["user", "cluster", "login"]
+
+    def save_model(self, request, obj, form, change) -> None:
+        obj.source = LoginSource.STAFF
+        obj.set_by = request.user
+        super().save_model(request, obj, form, change)
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):

@@ -22,6 +22,13 @@ class LedgerKind(models.TextChoices):
     FORFEIT = "forfeit", _("Forfeit")
 
 
+class LoginSource(models.TextChoices):
+    """Who set a cluster login name (PRODUCT §8)."""
+
+    STAFF = "staff", _("Centre staff")
+    IDENTITY_PROVIDER = "idp", _("Identity provider")
+
+
 class RequestKind(models.TextChoices):
     MORE_HOURS = "more_hours", _("More hours")
     EXTENSION = "extension", _("A longer period")

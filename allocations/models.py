@@ -4,7 +4,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from accounts.append_only import AppendOnlyError, AppendOnlyModel, append_only_message
-from allocations.enums import ChargeRule, LedgerKind, RequestKind, RequestStatus
+from allocations.enums import ChargeRule, LedgerKind, LoginSource, RequestKind, RequestStatus
 
 
 class Resource(models.Model):
@@ -43,6 +43,8 @@ class Resource(models.Model):
 
 
 SLURM_ACCOUNT_RE = r"^[a-z][a-z0-9_-]{1,31}$"
+# A Slurm (POSIX) user name: what ``slurm_sync`` may put into a shell command.
+SLURM_USER_RE = r"^[a-z_][a-z0-9_.-]{0,31}$"
 
 
 class Allocation(models.Model):
@@ -56,7 +58,6 @@ class Allocation(models.Model):
     account = models.CharField(
         _("project account"),
         max_length=32,
-        unique=True,
         validators=[
             RegexValidator(
                 SLURM_ACCOUNT_RE,
@@ -70,14 +71,30 @@ class Allocation(models.Model):
     )
     start = models.DateField(_("start"))
     end = models.DateField(_("end"))
+    # PRODUCT §8: an award of a proposal that continues an earlier allocation keeps its Slurm
+    # account, so the data and jobs carry on. A chain of allocations shares one account; only
+    # the first of a chain holds the name uniquely, and each allocation is continued once.
+    continues = models.OneToOneField(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="continued_by",
+        verbose_name=_("continues"),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        ordering = ["account"]
+        ordering = ["account", "start"]
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(start__lt=models.F("end")), name="allocation_period_ordered"
-            )
+            ),
+            models.UniqueConstraint(
+                fields=["account"],
+                condition=models.Q(continues__isnull=True),
+                name="allocation_account_unique",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -109,6 +126,45 @@ class AllocationMember(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} on {self.allocation}"
+
+
+class ClusterLogin(models.Model):
+    """A person's login name on a Slurm cluster (PRODUCT §8): set by centre staff or taken from
+    the identity provider's claim (``CLUSTER_LOGIN_CLAIM``), never derived from the email
+    address. ``slurm_sync`` adds this name to the person's allocations on that cluster."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    cluster = models.CharField(_("Slurm cluster"), max_length=64)
+    login = models.CharField(
+        _("login name"),
+        max_length=32,
+        validators=[
+            RegexValidator(
+                SLURM_USER_RE,
+                _(
+                    "1–32 lower-case letters, digits, dots, dashes or underscores; a letter or "
+                    "an underscore first."
+                ),
+            )
+        ],
+    )
+    source = models.CharField(
+        _("set by"), max_length=16, choices=LoginSource, default=LoginSource.STAFF
+    )
+    set_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["cluster", "login"]
+        constraints = [
+            models.UniqueConstraint(fields=["cluster", "login"], name="cluster_login_unique"),
+            models.UniqueConstraint(fields=["user", "cluster"], name="one_login_per_cluster"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.login} on {self.cluster}"
 
 
 class AllocationResource(models.Model):

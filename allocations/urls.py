@@ -17,6 +17,12 @@ urlpatterns = [
         publishing.decision_respond,
         name="decision_respond",
     ),
+    # The final report of the allocation a proposal continues, for the proposal's readers
+    path(
+        "proposals/<int:pk>/earlier-report/",
+        researcher.earlier_final_report_download,
+        name="proposal_earlier_report",
+    ),
     # Researchers
     path("allocations/", researcher.my_allocations, name="my_allocations"),
     path("allocations/<int:pk>/", researcher.allocation_detail, name="allocation_detail"),
@@ -34,6 +40,7 @@ urlpatterns = [
         researcher.final_report_download,
         name="allocation_report_download",
     ),
+    path("allocations/<int:pk>/logins/", manage.cluster_logins, name="allocation_cluster_logins"),
     # Managers
     path("manage/allocations/", manage.manage_allocations, name="manage_allocations"),
     path("manage/allocations/<int:pk>/", manage.manage_allocation, name="manage_allocation"),

@@ -245,6 +245,13 @@ CELERY_BEAT_SCHEDULE: dict = {
 }
 # Directory of sacct output files imported every 15 minutes; empty: no import (PRODUCT §8).
 USAGE_IMPORT_DIR = env_str("USAGE_IMPORT_DIR", "")
+# Cluster login names (PRODUCT §8): the OpenID Connect claim that carries a person's login name
+# (e.g. "preferred_username"; empty: logins are set by staff only), and the clusters it names
+# the login on (empty: every cluster a resource is on).
+CLUSTER_LOGIN_CLAIM = env_str("CLUSTER_LOGIN_CLAIM", "")
+CLUSTER_LOGIN_CLAIM_CLUSTERS = env_list("CLUSTER_LOGIN_CLAIM_CLUSTERS", [])
+# Days after an allocation's period ends before slurm_sync stops its account from running jobs.
+SLURM_GRACE_DAYS = env_int("SLURM_GRACE_DAYS", 14)
 
 # --- Security ---
 SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", not DEBUG)

@@ -1,4 +1,5 @@
-"""The call managers' forms on allocations: the list's filters and the ledger adjustment.
+"""The call managers' forms on allocations: the list's filters, the ledger adjustment and the
+members' cluster logins.
 
 (The researchers' forms are in ``forms_researcher.py``.)
 """
@@ -10,7 +11,7 @@ from django import forms
 from django.db.models import Exists, OuterRef
 from django.utils.translation import gettext_lazy as _
 
-from accounts.fields import FreeTextField
+from accounts.fields import FreeTextField, NameField
 from allocations.models import Allocation, Resource
 from allocations.selectors.manage import LOW_PRIORITY, Period
 from proposals.calls.models import Call
@@ -98,3 +99,26 @@ class AdjustmentForm(forms.Form):
         if amount == 0:
             raise forms.ValidationError(_("Enter an amount other than zero."))
         return amount
+
+
+class ClusterLoginForm(forms.Form):
+    """A member's login name on one of the allocation's clusters (PRODUCT §8); empty removes
+    it. The service checks the name and that nobody else has it on the cluster."""
+
+    member = forms.TypedChoiceField(label=_("Member"), coerce=int)
+    cluster = forms.ChoiceField(label=_("Cluster"))
+    login = NameField(
+        label=_("Login name"),
+        max_length=32,
+        required=False,
+        help_text=_(
+            "The person's user name on the cluster, as the centre's user administration has it."
+            " Leave empty to remove it."
+        ),
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+    )
+
+    def __init__(self, *args, members: list[tuple[int, str]], clusters: list[str], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["member"].choices = members  # type: ignore[attr-defined]
+        self.fields["cluster"].choices = [(c, c) for c in clusters]  # type: ignore[attr-defined]

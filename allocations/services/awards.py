@@ -41,7 +41,9 @@ def suggest_account_name(decision: Decision) -> str:
 def allocation_create_for_award(*, decision: Decision, by: User | None) -> Allocation:
     """Create the allocation of an awarded proposal, once (a second call returns the first).
 
-    Side effects: an Allocation (account suggested from the acronym, the call's period), a
+    Side effects: an Allocation (the call's period; the account suggested from the acronym, or
+    for a proposal that continues an allocation not continued yet, that allocation's account
+    and a link to it), a
     member row for the PI and each accepted co-investigator, an AllocationResource and an
     ``award`` ledger entry per awarded resource with a positive amount, an audit entry.
     """
@@ -53,9 +55,19 @@ def allocation_create_for_award(*, decision: Decision, by: User | None) -> Alloc
         if existing is not None:
             return existing
         call = proposal.call
+        # A continuation keeps the earlier allocation's Slurm account (PRODUCT §8), unless
+        # another allocation continues it already: then the award gets an account of its own.
+        earlier = (
+            Allocation.objects.select_for_update(of=("self",))
+            .filter(proposal_id=proposal.continues_id, continued_by__isnull=True)
+            .first()
+            if proposal.continues_id
+            else None
+        )
         allocation = Allocation.objects.create(
             proposal=proposal,
-            account=suggest_account_name(decision),
+            account=earlier.account if earlier else suggest_account_name(decision),
+            continues=earlier,
             pi=proposal.pi,
             start=call.period_start,
             end=call.period_end,
@@ -90,6 +102,10 @@ def allocation_create_for_award(*, decision: Decision, by: User | None) -> Alloc
             action="allocation.created",
             actor=by,
             call=call,
-            after={"account": allocation.account, "awarded": awarded},
+            after={
+                "account": allocation.account,
+                "awarded": awarded,
+                **({"continues_allocation": earlier.pk} if earlier else {}),
+            },
         )
     return allocation

@@ -1,22 +1,28 @@
 """Managers' allocation pages: the list with filters, one allocation with its ledger and quota,
-and adjustments (PRODUCT §8); the audit trail is in ``views.audit``."""
+adjustments and the members' cluster logins (PRODUCT §8); the audit trail is in
+``views.audit``."""
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST, require_safe
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from accounts.decorators import manager_required
 from accounts.formatting import amount as format_amount
-from allocations.forms.manage import AdjustmentForm, AllocationFilter
+from accounts.rules import is_call_manager
+from allocations.forms.manage import AdjustmentForm, AllocationFilter, ClusterLoginForm
 from allocations.models import Allocation
 from allocations.selectors import manage as selectors
 from allocations.selectors.audit import allocation_audit
 from allocations.selectors.ledger import allocation_ledgers, ledger_entries, today_for
+from allocations.selectors.logins import allocation_clusters, allocation_logins
+from allocations.selectors.researcher import get_allocation_for_user
 from allocations.services.ledger import allocation_adjust as adjust
+from allocations.services.logins import cluster_login_set
 
 
 @require_safe
@@ -83,3 +89,54 @@ def allocation_adjust(request: HttpRequest, pk: int) -> HttpResponse:
             )
             return redirect("manage_allocation", pk=allocation.pk)
     return _detail(request, allocation, form, status=400)
+
+
+def _logins_page(
+    request: HttpRequest, allocation: Allocation, form: ClusterLoginForm | None, status: int = 200
+) -> HttpResponse:
+    clusters = allocation_clusters(allocation=allocation)
+    rows = allocation_logins(allocation=allocation, clusters=clusters)
+    if form is None:
+        form = _login_form(None, rows, clusters)
+    context = {"allocation": allocation, "rows": rows, "clusters": clusters, "form": form}
+    return render(request, "allocations/manage/cluster_logins.html", context, status=status)
+
+
+def _login_form(data, rows: list, clusters: list[str]) -> ClusterLoginForm:
+    members = {row.member.user_id: row.member.user for row in rows}
+    choices = [(pk, f"{user.display_name} <{user.email}>") for pk, user in members.items()]
+    return ClusterLoginForm(data, members=choices, clusters=clusters)
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def cluster_logins(request: HttpRequest, pk: int) -> HttpResponse:
+    """The members' login names on the allocation's clusters: centre staff set them (PRODUCT
+    §8). Who may see the allocation but is not staff gets 403; anyone else 404."""
+    allocation = get_allocation_for_user(user=request.user, pk=pk)
+    if not is_call_manager(request.user):
+        raise PermissionDenied(_("Only centre staff set cluster logins."))
+    if request.method == "GET":
+        return _logins_page(request, allocation, None)
+    clusters = allocation_clusters(allocation=allocation)
+    rows = allocation_logins(allocation=allocation, clusters=clusters)
+    form = _login_form(request.POST, rows, clusters)
+    if form.is_valid():
+        member = next(r.member for r in rows if r.member.user_id == form.cleaned_data["member"])
+        try:
+            cluster_login_set(
+                user=member.user,
+                cluster=form.cleaned_data["cluster"],
+                login=form.cleaned_data["login"],
+                by=request.user,
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(
+                request,
+                _("The login of %(name)s on %(cluster)s is saved.")
+                % {"name": member.user.display_name, "cluster": form.cleaned_data["cluster"]},
+            )
+            return redirect("allocation_cluster_logins", pk=allocation.pk)
+    return _logins_page(request, allocation, form, status=400)

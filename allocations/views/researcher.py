@@ -40,6 +40,7 @@ from allocations.selectors.researcher import (
 from allocations.services import members, reports
 from allocations.services.requests import allocation_request_create
 from proposals.submission.forms.attachments import SizeCappedUploadHandler
+from proposals.submission.selectors.proposals import get_proposal_for_user
 
 # Room for the CSRF token and the multipart headers around the file.
 FORM_OVERHEAD = 64 * 1024
@@ -315,12 +316,29 @@ def _upload(
 def final_report_download(request: HttpRequest, pk: int) -> FileResponse:
     """The final report as a download, for whoever may see the allocation."""
     allocation = get_allocation_for_user(user=request.user, pk=pk)
-    report = FinalReport.objects.filter(allocation=allocation).first()
+    return _report_download(FinalReport.objects.filter(allocation=allocation).first())
+
+
+def _report_download(report: FinalReport | None) -> FileResponse:
     if report is None:
-        raise Http404("No final report yet.")
+        raise Http404("No final report.")
     return private_file_download(
         report.file,
         filename=report.original_name,
         what="final report",
         log_extra={"ctx_report": report.pk},
     )
+
+
+@require_safe
+@login_required
+def earlier_final_report_download(request: HttpRequest, pk: int) -> FileResponse:
+    """The final report of the allocation proposal ``pk`` continues, for whoever reads that
+    proposal (its team, managers, the committee and its reviewers unless in conflict)."""
+    proposal = get_proposal_for_user(user=request.user, pk=pk)
+    report = (
+        FinalReport.objects.filter(allocation__proposal_id=proposal.continues_id).first()
+        if proposal.continues_id
+        else None
+    )
+    return _report_download(report)

@@ -4,11 +4,13 @@
 ``lint-imports``), yet whether someone may start a proposal depends on their allocations
 (PRODUCT §8: a PI with an overdue final report may not). ``allocations`` registers that check
 here in ``AllocationsConfig.ready``; the call page and ``proposal_start`` ask
-``start_refusal``. Every registration is listed in an ``apps.py``, and
+``start_refusal``. Likewise which of a PI's allocations a new proposal may continue
+(``continuable``). Every registration is listed in an ``apps.py``, and
 ``tests/proposals/test_hooks.py`` checks that each hook is registered.
 """
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 
 from accounts.models import User
@@ -34,3 +36,31 @@ def start_refusal(user: User, call: Call, now: datetime) -> str | None:
         if reason:
             return reason
     return None
+
+
+# PRODUCT §8: a PI may start a proposal that continues one of their allocations. Which ones
+# is ``allocations``' to say; ``allocations`` registers a source in ``AllocationsConfig.ready``.
+@dataclass(frozen=True)
+class Continuable:
+    """An allocation a person may continue: the earlier awarded proposal it belongs to, and
+    how it is named in the choice (its account, title and period)."""
+
+    proposal_id: int
+    label: str
+
+
+ContinuableSource = Callable[[User], list[Continuable]]
+
+continuable_sources: list[ContinuableSource] = []
+
+
+def continuable_register(source: ContinuableSource) -> None:
+    if source not in continuable_sources:
+        continuable_sources.append(source)
+
+
+def continuable(user: User) -> list[Continuable]:
+    """What ``user`` may continue in a new proposal; nothing when nothing is registered."""
+    if not user.is_authenticated:
+        return []
+    return [choice for source in continuable_sources for choice in source(user)]

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from accounts.decorators import manager_required
 from proposals.calls import selectors, services
 from proposals.calls.forms import CallEditor, CallRoleForm
-from proposals.calls.hooks import start_refusal
+from proposals.calls.hooks import continuable, start_refusal
 from proposals.calls.rules import can_manage_call, can_read_ranking
 
 
@@ -37,6 +37,7 @@ def call_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "can_manage": can_manage_call(request.user, call),
             "can_read_ranking": can_read_ranking(request.user, call),
             "start_refusal": start_refusal(request.user, call, timezone.now()),
+            "continuable": continuable(request.user),
         },
     )
 

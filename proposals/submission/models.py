@@ -50,6 +50,16 @@ class Proposal(models.Model):
     status = models.CharField(
         _("status"), max_length=24, choices=ProposalStatus, default=ProposalStatus.DRAFT
     )
+    # PRODUCT §8: the earlier awarded proposal of the same PI whose allocation this one
+    # continues (chosen at start, from ``hooks.continuable``); its award keeps that Slurm account.
+    continues = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("continues"),
+    )
     # NULL until the first submission: many drafts, each reference unique once given.
     reference = models.CharField(_("reference"), max_length=32, null=True, blank=True)  # noqa: DJ001
     reference_number = models.PositiveIntegerField(null=True, blank=True, editable=False)

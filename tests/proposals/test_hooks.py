@@ -1,10 +1,11 @@
 """Where a lower layer asks an upper one, the upper one has registered its answer at start-up
 (proposals.apps, allocations.apps). Without these, reviewers and committees would lose their
-proposals and an overdue final report would stop nobody."""
+proposals, an overdue final report would stop nobody, and no allocation could be continued."""
 
 from allocations.rules import overdue_final_reports_message
+from allocations.selectors.continuation import continuable_allocations, continuation_page_context
 from allocations.selectors.waiting import waiting_in_allocations
-from proposals.calls.hooks import start_checks
+from proposals.calls.hooks import continuable_sources, start_checks
 from proposals.home.hooks import waiting_sources
 from proposals.review.rules import reads_proposal
 from proposals.review.views.page_links import page_links
@@ -13,7 +14,11 @@ from proposals.submission.hooks import page_contexts, proposal_readers
 
 def test_review_tells_submission_who_reads_a_proposal_and_what_its_pages_link_to():
     assert proposal_readers == [reads_proposal]
-    assert page_contexts == [page_links]
+    # Review's links, then the earlier allocation of a continuation (allocations).
+    assert sorted(page_contexts, key=lambda f: f.__name__) == [
+        continuation_page_context,
+        page_links,
+    ]
 
 
 def test_allocations_tells_calls_who_may_not_start_a_proposal():
@@ -29,3 +34,7 @@ def test_the_api_adds_the_tokens_to_the_profile():
 
 def test_allocations_tells_the_home_page_what_waits_in_it():
     assert waiting_sources == [waiting_in_allocations]
+
+
+def test_allocations_tells_calls_what_a_pi_may_continue():
+    assert continuable_sources == [continuable_allocations]

@@ -21,7 +21,7 @@ from accounts.selectors import profile_missing_fields
 from notifications.enums import EmailKind
 from notifications.services import outbox_queue_each
 from proposals.calls.enums import AuditAction, CallStatus
-from proposals.calls.hooks import start_refusal
+from proposals.calls.hooks import continuable, start_refusal
 from proposals.calls.models import Call, CallResource
 from proposals.calls.rules import call_accepts_submissions
 from proposals.calls.services import audit_record
@@ -108,15 +108,26 @@ def _team_recipients(proposal: Proposal) -> list[User]:
     return list(people.values())
 
 
-def proposal_start(*, call: Call, by: User, now: datetime | None = None) -> Proposal:
-    """Start a draft proposal to ``call`` with ``by`` as principal investigator.
+def proposal_start(
+    *,
+    call: Call,
+    by: User,
+    continues_id: int | None = None,
+    now: datetime | None = None,
+) -> Proposal:
+    """Start a draft proposal to ``call`` with ``by`` as principal investigator; with
+    ``continues_id``, one that continues the allocation of that earlier proposal (PRODUCT §8).
 
     Refused (ValidationError) when the call does not accept submissions, ``by``'s profile
-    lacks what a proposal needs, or ``by`` leads an allocation whose final report is overdue
-    (a check ``allocations`` registers with ``proposals.calls.hooks``).
+    lacks what a proposal needs, ``by`` leads an allocation whose final report is overdue
+    (a check ``allocations`` registers with ``proposals.calls.hooks``), or ``continues_id`` is
+    not one of the allocations ``by`` may continue (``proposals.calls.hooks.continuable``: their
+    own, not continued yet).
 
     Side effects: one Proposal row (status draft, PI's affiliation and country copied from the
-    profile).
+    profile). A continuation starts from the earlier proposal: its fields (but the PI's
+    affiliation and country, taken from the profile now), its scaling table, and its requests
+    for the resources this call offers, with their justifications.
     """
     now = now or timezone.now()
     if not call_accepts_submissions(call, now):
@@ -140,14 +151,60 @@ def proposal_start(*, call: Call, by: User, now: datetime | None = None) -> Prop
     overdue = start_refusal(by, call, now)
     if overdue:
         raise ValidationError(overdue, code="final_report_overdue")
+    earlier = None
+    if continues_id is not None:
+        if continues_id not in {choice.proposal_id for choice in continuable(by)}:
+            raise ValidationError(
+                {"continues": _("You can continue only an allocation of your own.")},
+                code="not_continuable",
+            )
+        earlier = Proposal.objects.get(pk=continues_id)
     with transaction.atomic():
-        return Proposal.objects.create(
+        proposal = Proposal.objects.create(
             call=call,
             pi=by,
             pi_affiliation=by.affiliation,
             pi_country=by.country,
             updated_by=by,
+            continues=earlier,
+            **_carried_over(earlier),
         )
+        if earlier is not None:
+            _carry_over_tables(earlier, proposal)
+        return proposal
+
+
+# What a continuation takes from the earlier proposal: its content, not the PI's profile facts.
+CARRIED_OVER_FIELDS = tuple(f for f in PROPOSAL_FIELDS if f not in {"pi_affiliation", "pi_country"})
+
+
+def _carried_over(earlier: Proposal | None) -> dict[str, Any]:
+    if earlier is None:
+        return {}
+    return {name: getattr(earlier, name) for name in CARRIED_OVER_FIELDS}
+
+
+def _carry_over_tables(earlier: Proposal, proposal: Proposal) -> None:
+    ScalingPoint.objects.bulk_create(
+        ScalingPoint(
+            proposal=proposal,
+            gpus=point.gpus,
+            seconds_per_step=point.seconds_per_step,
+            position=point.position,
+        )
+        for point in earlier.scaling.all()
+    )
+    offers = {offer.resource_id: offer for offer in proposal.call.call_resources.all()}
+    ResourceRequest.objects.bulk_create(
+        ResourceRequest(
+            proposal=proposal,
+            call_resource=offers[old.call_resource.resource_id],
+            amount=old.amount,
+            justification=old.justification,
+        )
+        for old in earlier.requests.select_related("call_resource")
+        if old.call_resource.resource_id in offers
+    )
 
 
 def _check_deadline(call: Call, now: datetime) -> None:

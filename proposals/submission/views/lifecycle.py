@@ -16,7 +16,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
 from accounts.decorators import profile_complete_required
+from proposals.calls.hooks import continuable
 from proposals.calls.models import Call
+from proposals.submission.forms.start import ProposalStartForm
 from proposals.submission.models import Proposal
 from proposals.submission.rules import can_withdraw_proposal, is_pi
 from proposals.submission.selectors.lists import my_proposals as my_proposals_selector
@@ -30,8 +32,14 @@ from proposals.submission.views.common import proposal_page_context
 @profile_complete_required
 def proposal_start(request: HttpRequest, pk: int) -> HttpResponse:
     call = get_object_or_404(Call, pk=pk)
+    form = ProposalStartForm(request.POST, choices=continuable(request.user))
+    if not form.is_valid():
+        messages.error(request, " ".join(form.errors["continues"]))
+        return redirect("call_detail", pk=call.pk)
     try:
-        proposal = services.proposal_start(call=call, by=request.user)
+        proposal = services.proposal_start(
+            call=call, by=request.user, continues_id=form.cleaned_data["continues"]
+        )
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
         return redirect("call_detail", pk=call.pk)
