@@ -24,6 +24,7 @@ from notifications.enums import EmailKind
 from notifications.services import outbox_queue
 from proposals.calls.cycles import CYCLE_MONTHS, next_cycle_label, shift_date, shift_datetime
 from proposals.calls.enums import CallRoleKind
+from proposals.calls.hooks import conflict_sources_changed
 from proposals.calls.models import AuditEntry, Call, CallCriterion, CallResource, CallRole
 
 log = logging.getLogger(__name__)
@@ -327,7 +328,8 @@ def call_role_add(
     The role is linked to the account that owns the address, or waits (``user`` empty) until
     someone verifies it. Adding the same email and role again changes nothing.
     Side effects: one CallRole row; one ``call-role-added`` email through the outbox telling
-    them their role (and to sign up with this address if they have no account); a log entry.
+    them their role (and to sign up with this address if they have no account); conflicts of
+    interest detected again for the call (``hooks.conflict_sources_changed``); a log entry.
     """
     email = email.strip()
     role = CallRoleKind(role)
@@ -346,6 +348,8 @@ def call_role_add(
         except IntegrityError:
             # Another manager added the same person at the same moment.
             return CallRole.objects.get(call=call, role=role, email__iexact=email), False
+        if user is not None:
+            conflict_sources_changed(call)
         outbox_queue(
             kind=EmailKind.CALL_ROLE_ADDED,
             event=f"call-role-added:{call_role.pk}",
@@ -361,9 +365,11 @@ def call_role_add(
 
 
 def call_role_remove(*, role: CallRole, by: User | None) -> None:
-    """Take a person's role in a call away. Side effects: the CallRole row deleted; a log entry."""
+    """Take a person's role in a call away. Side effects: the CallRole row deleted; conflicts
+    of interest detected again for the call; a log entry."""
     with transaction.atomic():
         CallRole.objects.filter(pk=role.pk).delete()
+        conflict_sources_changed(role.call)
     log.info(
         "call role removed",
         extra={"ctx_call": role.call_id, "ctx_role": role.pk, "ctx_by": getattr(by, "pk", None)},
@@ -373,12 +379,15 @@ def call_role_remove(*, role: CallRole, by: User | None) -> None:
 def call_roles_claim(*, user: User, email: str) -> int:
     """Link every pending role for ``email`` to ``user``, who has just verified that address.
 
-    Returns how many roles were claimed. Side effects: ``CallRole.user`` set on those rows.
+    Returns how many roles were claimed. Side effects: ``CallRole.user`` set on those rows;
+    conflicts of interest detected again for their calls.
     """
     with transaction.atomic():
-        claimed = CallRole.objects.filter(user__isnull=True, email__iexact=email.strip()).update(
-            user=user
-        )
+        waiting = CallRole.objects.filter(user__isnull=True, email__iexact=email.strip())
+        calls = list(Call.objects.filter(pk__in=waiting.values("call_id")).order_by("pk"))
+        claimed = waiting.update(user=user)
+        for call in calls:
+            conflict_sources_changed(call)
     if claimed:
         log.info("call roles claimed", extra={"ctx_user": user.pk, "ctx_count": claimed})
     return claimed

@@ -257,3 +257,19 @@ class PromoteForm(forms.Form):
         for name, value in self.cleaned_data.items():
             result[int(name.removeprefix("amount-"))] = value
         return result
+
+
+class PublishForm(forms.Form):
+    """The confirm step of publishing: the manager's reason, needed when publishing before the
+    review due date or with reviews missing (PRODUCT §6), and kept in the audit trail."""
+
+    reason = FreeTextField(
+        label=gettext_lazy("Reason for publishing now"),
+        max_length=2000,
+        required=False,
+        help_text=gettext_lazy(
+            "Needed when the review due date is still ahead or reviews are missing; kept in "
+            "the audit trail."
+        ),
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )

@@ -16,6 +16,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.text import get_text_list
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
@@ -24,8 +25,9 @@ from accounts.decorators import manager_required
 from accounts.rules import has_manager_role
 from proposals.calls.models import Call
 from proposals.calls.rules import can_manage_call
-from proposals.decisions.forms import DecisionsForm, PromoteForm, shown_from_post
+from proposals.decisions.forms import DecisionsForm, PromoteForm, PublishForm, shown_from_post
 from proposals.decisions.selectors import applicant, deciding
+from proposals.decisions.selectors.reviews import review_gaps
 from proposals.decisions.services import saving as services
 from proposals.submission.selectors.proposals import get_proposal_for_user
 from proposals.submission.views.common import proposal_page_context
@@ -69,6 +71,7 @@ def render_decisions(
     errors: list[str] | None = None,
     suggested: bool = False,
     confirm_publish: bool = False,
+    publish_form: PublishForm | None = None,
     promote_forms: dict[int, PromoteForm] | None = None,
     status: int = 200,
 ) -> HttpResponse:
@@ -105,6 +108,7 @@ def render_decisions(
             "errors": errors or [],
             "suggested": suggested,
             "confirm_publish": confirm_publish and can_manage and not sheet.published,
+            "publish_form": publish_form or PublishForm(),
             "waitlist": waitlist,
             # reference, proposal, score, decision, one per resource, message
             "columns": 4 + len(sheet.offers) + 1,
@@ -159,6 +163,16 @@ def decisions_suggest(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, _("The decisions are published; they can no longer change."))
         return redirect(decisions_url(call))
     suggestion = services.decisions_suggest(call=call, by=request.user)
+    gaps = review_gaps(call=call, proposals=[data.proposal for data in suggestion])
+    if gaps:
+        messages.warning(
+            request,
+            _(
+                "Reviews are missing, so the suggestion funds none of these and waitlists those "
+                "above the threshold: %(list)s."
+            )
+            % {"list": get_text_list([gap.label for gap in gaps], _("and"))},
+        )
     shown = {
         data.proposal.pk: deciding.ShownDecision(outcome=data.outcome, amounts=data.amounts)
         for data in suggestion
