@@ -31,6 +31,7 @@ from proposals.decisions.services.budget import (
 from proposals.review.selectors.ranking import call_ranking
 from proposals.submission.enums import IN_COMPETITION
 from proposals.submission.models import Proposal
+from proposals.submission.services.lifecycle import call_local
 
 
 @dataclass
@@ -52,9 +53,10 @@ def decisions_save(
     """Save the decisions ``rows`` of ``call`` in one transaction, within the budgets.
 
     Refusals (nothing is saved): PermissionDenied unless ``by`` manages the call;
-    ValidationError when the decisions are published, a proposal is not in competition in this
-    call or comes twice, an outcome is unknown, or an amount is negative, above the call's
-    maximum per proposal, for a resource the call does not offer, or an award has no amount;
+    ValidationError before the call's deadline (PRODUCT §6), when the decisions are published,
+    a proposal is not in competition in this call or comes twice, an outcome is unknown, or
+    an amount is negative, above the call's maximum per proposal, for a resource the call does
+    not offer, or an award has no amount;
     OverBudget when, after the writes, the awards of a resource (of every proposal of the call,
     not only these rows; declined awards count as nothing) add up to more than its budget.
 
@@ -69,6 +71,12 @@ def decisions_save(
         raise PermissionDenied(_("Only call managers can save decisions."))
     with transaction.atomic():
         offers_list = lock_budgets(call)
+        if now < call.closes_at:
+            raise ValidationError(
+                _("The call is still open: decisions wait for its deadline, %(closes)s.")
+                % {"closes": call_local(call.closes_at, call)},
+                code="call_open",
+            )
         if decisions_published(call):
             raise ValidationError(
                 _("The decisions of %(call)s are published; they can no longer be changed.")
