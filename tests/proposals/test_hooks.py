@@ -16,3 +16,15 @@ def test_review_tells_submission_who_reads_a_proposal_and_what_its_pages_link_to
 
 def test_allocations_tells_calls_who_may_not_start_a_proposal():
     assert start_checks == [overdue_final_reports_message]
+
+
+def test_review_hears_when_what_conflicts_are_detected_from_changes():
+    from accounts.hooks import identity_listeners
+    from proposals.calls.hooks import conflict_sources_listeners
+    from proposals.review.services.conflicts import (
+        conflicts_refresh_for,
+        conflicts_refresh_for_person,
+    )
+
+    assert conflict_sources_listeners == [conflicts_refresh_for]
+    assert identity_listeners == [conflicts_refresh_for_person]
