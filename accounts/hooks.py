@@ -9,6 +9,11 @@ profile is the form alone.
 ``manager_role_changed``: someone gained or lost the call managers' powers in the admin (the
 "Call managers" group or the superuser flag). The proposals app records it in the audit trail
 (PRODUCT §9); with nothing registered nothing is recorded.
+
+``identity_changed``: a person's affiliation or name changed. Peer review finds conflicts of
+interest by them (PRODUCT §5.1): proposals registers
+``proposals.review.services.conflicts.conflicts_refresh_for_person``; ``profile_update`` calls
+it in its transaction.
 """
 
 from collections.abc import Callable
@@ -45,3 +50,18 @@ def manager_role_changed(*, user: User, by: User, before: list[str], after: list
     "superuser"]), changed by ``by``."""
     for recorder in _manager_role_recorders:
         recorder(user=user, by=by, before=before, after=after)
+
+
+IdentityChanged = Callable[[User], None]
+
+identity_listeners: list[IdentityChanged] = []
+
+
+def identity_listener_register(listener: IdentityChanged) -> None:
+    if listener not in identity_listeners:
+        identity_listeners.append(listener)
+
+
+def identity_changed(user: User) -> None:
+    for listener in identity_listeners:
+        listener(user)

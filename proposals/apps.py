@@ -54,6 +54,19 @@ class ProposalsConfig(AppConfig):
         proposal_reader_register(reads_proposal)
         page_context_register(page_links)
 
+        # Conflicts of interest are detected whenever what detection reads changes (PRODUCT
+        # §5.1): the call's people, a submission, a team (proposals.calls.hooks), a person's
+        # affiliation or name (accounts.hooks).
+        from accounts.hooks import identity_listener_register
+        from proposals.calls.hooks import conflict_sources_register
+        from proposals.review.services.conflicts import (
+            conflicts_refresh_for,
+            conflicts_refresh_for_person,
+        )
+
+        conflict_sources_register(conflicts_refresh_for)
+        identity_listener_register(conflicts_refresh_for_person)
+
         # The outbox's retry of a failed invitation, whose secret link it erased, makes a new
         # one (notifications.hooks).
         from notifications.enums import EmailKind

@@ -131,3 +131,49 @@ def outsider(db) -> User:
 @pytest.fixture(autouse=True)
 def _media_root(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "uploads"
+
+
+# --- Append-only tables and the flush of transactional tests on SQLite ------------------------
+# The ledger and the audit trail refuse DELETE with triggers (PRODUCT §9). A transactional test
+# (live server, browser) ends with Django's flush: TRUNCATE on PostgreSQL, which the row
+# triggers do not see, but DELETE on SQLite, which they refuse. So on SQLite, and only around
+# that flush, the DELETE triggers are dropped, and put back before the next test.
+_SQLITE_DELETE_TRIGGERS: dict[str, str] = {}
+
+
+def _sqlite_delete_triggers(connection) -> dict[str, str]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' "
+            "AND name LIKE 'allot%' AND sql LIKE '%BEFORE DELETE%'"
+        )
+        return dict(cursor.fetchall())
+
+
+@pytest.fixture(autouse=True)
+def _append_only_tables_let_the_flush_through(request):
+    marker = request.node.get_closest_marker("django_db")
+    transactional = marker is not None and marker.kwargs.get("transaction", False)
+    if not (
+        transactional
+        or "transactional_db" in request.fixturenames
+        or "live_server" in request.fixturenames
+    ):
+        yield
+        return
+    from django.db import connection
+
+    request.getfixturevalue("transactional_db")
+    if connection.vendor != "sqlite":
+        yield
+        return
+    present = _sqlite_delete_triggers(connection)
+    _SQLITE_DELETE_TRIGGERS.update(present)
+    with connection.cursor() as cursor:
+        for name, sql in _SQLITE_DELETE_TRIGGERS.items():
+            if name not in present:
+                cursor.execute(sql)
+    yield
+    with connection.cursor() as cursor:
+        for name in _SQLITE_DELETE_TRIGGERS:
+            cursor.execute(f'DROP TRIGGER IF EXISTS "{name}"')

@@ -84,12 +84,16 @@ def _email_team(
     )
 
 
-def decisions_publish(*, call: Call, by: User, now: datetime | None = None) -> PublishResult:
+def decisions_publish(
+    *, call: Call, by: User, now: datetime | None = None, reason: str = ""
+) -> PublishResult:
     """Publish every decision of ``call`` at once (PRODUCT §6). Running it again changes
     nothing and says so (``PublishResult.already``).
 
     Refusals (nothing changes): PermissionDenied unless ``by`` manages the call;
-    MissingDecisions listing the proposals in competition without a decision.
+    MissingDecisions listing the proposals in competition without a decision;
+    PublishNeedsReason when reviews are missing or the review due date is ahead and ``reason``
+    (the manager's, kept in the audit trail) is blank.
 
     Side effects, in one transaction with the call row locked: those of
     ``decisions_mark_published`` (published decisions, proposal statuses, the call's
@@ -100,7 +104,7 @@ def decisions_publish(*, call: Call, by: User, now: datetime | None = None) -> P
     """
     now = now or timezone.now()
     with transaction.atomic():
-        decisions = decisions_mark_published(call=call, by=by, now=now)
+        decisions = decisions_mark_published(call=call, by=by, now=now, reason=reason)
         if decisions is None:
             # Already published: decisions_mark_published copied the moment onto ``call``.
             assert call.decisions_published_at is not None

@@ -17,9 +17,10 @@ from django.views.decorators.http import require_POST
 from accounts.decorators import manager_required
 from allocations.services import publishing as services
 from proposals.calls.selectors import get_call_for_manager
-from proposals.decisions.forms import PromoteForm
+from proposals.decisions.forms import PromoteForm, PublishForm
 from proposals.decisions.models import Decision
 from proposals.decisions.selectors import deciding
+from proposals.decisions.services.publishing import PublishNeedsReason
 from proposals.decisions.views import decisions_url, render_decisions
 from proposals.submission.rules import is_pi
 from proposals.submission.selectors.proposals import get_proposal_for_user
@@ -29,15 +30,25 @@ from proposals.submission.selectors.proposals import get_proposal_for_user
 @manager_required
 def decisions_publish(request: HttpRequest, pk: int) -> HttpResponse:
     """First the confirm step (the decisions page with what publishing will do), then, with
-    ``confirm=yes``, publish: every decision email and every award's allocation at once."""
+    ``confirm=yes``, publish: every decision email and every award's allocation at once.
+    Publishing early (reviews missing, or before their due date) comes back to the confirm
+    step asking for the reason, beside its field (PRODUCT §6)."""
     call = get_call_for_manager(user=request.user, pk=pk)
     if request.POST.get("confirm") != "yes":
         if call.decisions_published_at is not None:
             messages.info(request, _("The decisions of this call are already published."))
             return redirect(decisions_url(call))
         return render_decisions(request, call, confirm_publish=True)
+    form = PublishForm(request.POST)
+    if not form.is_valid():
+        return render_decisions(request, call, confirm_publish=True, publish_form=form, status=400)
     try:
-        result = services.decisions_publish(call=call, by=request.user)
+        result = services.decisions_publish(
+            call=call, by=request.user, reason=form.cleaned_data["reason"]
+        )
+    except PublishNeedsReason as early:
+        form.add_error("reason", early)
+        return render_decisions(request, call, confirm_publish=True, publish_form=form, status=400)
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
         return redirect(decisions_url(call))

@@ -9,7 +9,7 @@ here in ``AllocationsConfig.ready``; the call page and ``proposal_start`` ask
 ``tests/proposals/test_hooks.py`` checks that each hook is registered.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -64,3 +64,24 @@ def continuable(user: User) -> list[Continuable]:
     if not user.is_authenticated:
         return []
     return [choice for source in continuable_sources for choice in source(user)]
+
+
+# Peer review (above calls and submission) finds conflicts of interest by itself whenever what
+# it reads changes (PRODUCT §5.1): a call's reviewer pool or committee, a submission, a team.
+# The features below tell it here, inside their transaction: ``(call, proposal_ids)``, where
+# None means every proposal of the call. Registered by ``ProposalsConfig.ready``
+# (``proposals.review.services.conflicts.conflicts_refresh_for``).
+ConflictSourcesChanged = Callable[[Call, Collection[int] | None], None]
+
+conflict_sources_listeners: list[ConflictSourcesChanged] = []
+
+
+def conflict_sources_register(listener: ConflictSourcesChanged) -> None:
+    if listener not in conflict_sources_listeners:
+        conflict_sources_listeners.append(listener)
+
+
+def conflict_sources_changed(call: Call, proposal_ids: Collection[int] | None = None) -> None:
+    """Tell peer review that who may be in conflict with ``call``'s proposals has changed."""
+    for listener in conflict_sources_listeners:
+        listener(call, proposal_ids)

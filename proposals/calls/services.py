@@ -26,6 +26,7 @@ from notifications.enums import EmailKind
 from notifications.services import outbox_queue
 from proposals.calls.cycles import CYCLE_MONTHS, next_cycle_label, shift_date, shift_datetime
 from proposals.calls.enums import AuditAction, CallRoleKind
+from proposals.calls.hooks import conflict_sources_changed
 from proposals.calls.models import AuditEntry, Call, CallCriterion, CallResource, CallRole
 
 log = logging.getLogger(__name__)
@@ -397,8 +398,9 @@ def call_role_add(
     The role is linked to the account that owns the address, or waits (``user`` empty) until
     someone verifies it. Adding the same email and role again changes nothing.
     Side effects: one CallRole row; one ``call-role-added`` email through the outbox telling
-    them their role (and to sign up with this address if they have no account); an audit
-    entry; a log entry.
+    them their role (and to sign up with this address if they have no account); conflicts of
+    interest detected again for the call (``hooks.conflict_sources_changed``); an audit entry;
+    a log entry.
     """
     email = email.strip()
     role = CallRoleKind(role)
@@ -417,6 +419,8 @@ def call_role_add(
         except IntegrityError:
             # Another manager added the same person at the same moment.
             return CallRole.objects.get(call=call, role=role, email__iexact=email), False
+        if user is not None:
+            conflict_sources_changed(call)
         outbox_queue(
             kind=EmailKind.CALL_ROLE_ADDED,
             event=f"call-role-added:{call_role.pk}",
@@ -447,10 +451,12 @@ def _role_values(role: CallRole) -> dict[str, str]:
 
 
 def call_role_remove(*, role: CallRole, by: User | None) -> None:
-    """Take a person's role in a call away. Side effects: the CallRole row deleted; an audit
-    entry (when it was still there); a log entry."""
+    """Take a person's role in a call away. Side effects: the CallRole row deleted; conflicts
+    of interest detected again for the call; an audit entry (when it was still there); a log
+    entry."""
     with transaction.atomic():
         deleted, _rows = CallRole.objects.filter(pk=role.pk).delete()
+        conflict_sources_changed(role.call)
         if deleted:
             audit_record(
                 subject=role,
@@ -470,7 +476,7 @@ def call_roles_claim(*, user: User, email: str) -> int:
     """Link every pending role for ``email`` to ``user``, who has just verified that address.
 
     Returns how many roles were claimed. Side effects: ``CallRole.user`` set on those rows;
-    an audit entry for each.
+    an audit entry for each; conflicts of interest detected again for their calls.
     """
     with transaction.atomic():
         roles = list(
@@ -490,6 +496,8 @@ def call_roles_claim(*, user: User, email: str) -> int:
             )
             for role in roles
         )
+        for call in sorted({role.call for role in roles}, key=lambda call: call.pk):
+            conflict_sources_changed(call)
     if claimed:
         log.info("call roles claimed", extra={"ctx_user": user.pk, "ctx_count": claimed})
     return claimed

@@ -268,3 +268,19 @@ class StatisticsFilter(forms.Form):
         queryset=Call.objects.order_by("-opens_at", "code"),
         empty_label=gettext_lazy("Every call"),
     )
+
+
+class PublishForm(forms.Form):
+    """The confirm step of publishing: the manager's reason, needed when publishing before the
+    review due date or with reviews missing (PRODUCT §6), and kept in the audit trail."""
+
+    reason = FreeTextField(
+        label=gettext_lazy("Reason for publishing now"),
+        max_length=2000,
+        required=False,
+        help_text=gettext_lazy(
+            "Needed when the review due date is still ahead or reviews are missing; kept in "
+            "the audit trail."
+        ),
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )

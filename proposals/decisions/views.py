@@ -19,7 +19,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
-from django.utils.text import slugify
+from django.utils.text import get_text_list, slugify
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
@@ -37,12 +37,14 @@ from proposals.decisions.enums import BookState
 from proposals.decisions.forms import (
     DecisionsForm,
     PromoteForm,
+    PublishForm,
     StatisticsFilter,
     shown_from_post,
 )
 from proposals.decisions.models import PanelBook
 from proposals.decisions.selectors import applicant, deciding
 from proposals.decisions.selectors.dashboard import call_dashboard
+from proposals.decisions.selectors.reviews import review_gaps
 from proposals.decisions.selectors.statistics import Statistics, call_statistics
 from proposals.decisions.services import saving as services
 from proposals.decisions.services.book import book_request
@@ -89,6 +91,7 @@ def render_decisions(
     errors: list[str] | None = None,
     suggested: bool = False,
     confirm_publish: bool = False,
+    publish_form: PublishForm | None = None,
     promote_forms: dict[int, PromoteForm] | None = None,
     status: int = 200,
 ) -> HttpResponse:
@@ -125,6 +128,7 @@ def render_decisions(
             "errors": errors or [],
             "suggested": suggested,
             "confirm_publish": confirm_publish and can_manage and not sheet.published,
+            "publish_form": publish_form or PublishForm(),
             "waitlist": waitlist,
             # reference, proposal, score, decision, one per resource, message
             "columns": 4 + len(sheet.offers) + 1,
@@ -179,6 +183,16 @@ def decisions_suggest(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, _("The decisions are published; they can no longer change."))
         return redirect(decisions_url(call))
     suggestion = services.decisions_suggest(call=call, by=request.user)
+    gaps = review_gaps(call=call, proposals=[data.proposal for data in suggestion])
+    if gaps:
+        messages.warning(
+            request,
+            _(
+                "Reviews are missing, so the suggestion funds none of these and waitlists those "
+                "above the threshold: %(list)s."
+            )
+            % {"list": get_text_list([gap.label for gap in gaps], _("and"))},
+        )
     shown = {
         data.proposal.pk: deciding.ShownDecision(outcome=data.outcome, amounts=data.amounts)
         for data in suggestion

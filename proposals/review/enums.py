@@ -19,6 +19,7 @@ class ReviewState(models.TextChoices):
     DECLINED = "declined", _("Declined")
     SUBMITTED = "submitted", _("Submitted")
     REMOVED = "removed", _("Removed by a manager")
+    CLOSED = "closed", _("Closed: the decisions were published")
 
 
 ACTIVE_REVIEW_STATES = frozenset({ReviewState.INVITED, ReviewState.ACCEPTED, ReviewState.SUBMITTED})
@@ -48,24 +49,31 @@ class ConflictStatus(models.TextChoices):
     CONFIRMED = "confirmed", _("Confirmed")
     DISMISSED = "dismissed", _("Dismissed")
     DECLARED = "declared", _("Declared by the reviewer")
+    WITHDRAWN = "withdrawn", _("Withdrawn: its cause is gone")
 
 
 BLOCKING_CONFLICTS = frozenset({ConflictStatus.CONFIRMED, ConflictStatus.DECLARED})
+# Conflicts that stand in nobody's way: dismissed by a manager, or withdrawn (cause gone).
+SETTLED_CONFLICTS = frozenset({ConflictStatus.DISMISSED, ConflictStatus.WITHDRAWN})
+# The reasons detection finds (and withdraws when their cause is gone); declared ones stand.
+DETECTED_REASONS = frozenset(
+    {ConflictReason.TEAM, ConflictReason.AFFILIATION, ConflictReason.EXCLUDED}
+)
 
 
 # PRODUCT §5.1, §5.2: an invitation is accepted or declined; an accepted review is submitted
 # and locked, until a manager reopens it. A manager removes an outstanding review (or any
 # active one when confirming a conflict); declaring a conflict declines every active review of
-# the pair.
+# the pair. Publishing the decisions closes every invitation and draft still open (§6).
 REVIEW_LIFECYCLE = Lifecycle(
     "review",
     "state",
     {
         ReviewState.INVITED: frozenset(
-            {ReviewState.ACCEPTED, ReviewState.DECLINED, ReviewState.REMOVED}
+            {ReviewState.ACCEPTED, ReviewState.DECLINED, ReviewState.REMOVED, ReviewState.CLOSED}
         ),
         ReviewState.ACCEPTED: frozenset(
-            {ReviewState.SUBMITTED, ReviewState.DECLINED, ReviewState.REMOVED}
+            {ReviewState.SUBMITTED, ReviewState.DECLINED, ReviewState.REMOVED, ReviewState.CLOSED}
         ),
         ReviewState.SUBMITTED: frozenset(
             {ReviewState.ACCEPTED, ReviewState.DECLINED, ReviewState.REMOVED}
@@ -73,9 +81,18 @@ REVIEW_LIFECYCLE = Lifecycle(
     },
 )
 
-# A detected conflict is confirmed or dismissed by a manager; a declared one stands.
+# A detected conflict is confirmed or dismissed by a manager, who can undo either (back to
+# detected); detection withdraws a detected one whose cause is gone, and brings a withdrawn one
+# back when its cause returns. A declared one stands.
 CONFLICT_LIFECYCLE = Lifecycle(
     "conflict",
     "status",
-    {ConflictStatus.DETECTED: frozenset({ConflictStatus.CONFIRMED, ConflictStatus.DISMISSED})},
+    {
+        ConflictStatus.DETECTED: frozenset(
+            {ConflictStatus.CONFIRMED, ConflictStatus.DISMISSED, ConflictStatus.WITHDRAWN}
+        ),
+        ConflictStatus.CONFIRMED: frozenset({ConflictStatus.DETECTED}),
+        ConflictStatus.DISMISSED: frozenset({ConflictStatus.DETECTED}),
+        ConflictStatus.WITHDRAWN: frozenset({ConflictStatus.DETECTED}),
+    },
 )

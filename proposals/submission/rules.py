@@ -38,6 +38,12 @@ def can_view_proposal(user: User, proposal: Proposal) -> bool:
     return any(reader(user, proposal) for reader in proposal_readers)
 
 
+def can_read_exclusions(user: User, proposal: Proposal) -> bool:
+    """The reviewers the applicant asked to exclude, names and reasons: call managers and the
+    proposal's own team only, never its reviewers or the committee (PRODUCT §1.1)."""
+    return is_team_member(user, proposal) or can_manage_call(user, proposal.call)
+
+
 def can_edit_proposal(user: User, proposal: Proposal, now: datetime) -> bool:
     return (
         proposal.status in EDITABLE

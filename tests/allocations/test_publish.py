@@ -116,6 +116,7 @@ def test_publish_sets_every_decision_and_status(decided, manager):
     assert entry.after == {
         "decisions_published_at": result.published_at.isoformat(),
         "outcomes": {"awarded": 2, "partially_awarded": 1, "waitlisted": 2, "rejected": 1},
+        "reviews_closed": [],
     }
 
 
@@ -244,8 +245,8 @@ def test_publishing_twice_changes_nothing(decided, manager):
         "resources": 3,
         "ledger": 3,
         "emails": 7,
-        # 6 decisions saved, published once, 3 allocations created.
-        "audit": 10,
+        # 6 proposals submitted, 6 decisions saved, published once, 3 allocations created.
+        "audit": 16,
     }
     assert dict(Proposal.objects.values_list("acronym", "status")) == statuses
     decided.call.refresh_from_db()
@@ -269,7 +270,10 @@ def test_a_call_with_every_decision_but_a_withdrawn_proposal_publishes(example, 
 
 
 def test_publishing_before_the_deadline_is_refused_and_says_why(manager_client, decided):
-    Call.objects.filter(pk=decided.call.pk).update(closes_at=timezone.now() + timedelta(hours=1))
+    Call.objects.filter(pk=decided.call.pk).update(
+        closes_at=timezone.now() + timedelta(hours=1),
+        review_due_at=timezone.now() + timedelta(days=1),
+    )
 
     response = manager_client.post(url(decided), {"confirm": "yes"}, follow=True)
 
@@ -307,7 +311,11 @@ def test_publishing_asks_for_confirmation_first(manager_client, decided):
     text = page_text(response)
     assert "Publish the decisions of JUPITER 2027-1?" in text
     assert "2 awarded 1 partially awarded 2 waitlisted 1 rejected" in text
-    assert "This cannot be undone. Yes, publish the decisions No, not yet" in text
+    assert (
+        "This cannot be undone. Reason for publishing now Needed when the review due date is "
+        "still ahead or reviews are missing; kept in the audit trail. Yes, publish the "
+        "decisions No, not yet"
+    ) in text
     assert Call.objects.get(pk=decided.call.pk).decisions_published_at is None
     assert OutboxMessage.objects.filter(kind="decision-published").count() == 0
 

@@ -56,7 +56,9 @@ class Example:
 
 
 def decisions_call(**fields) -> Call:
-    """An open call with one resource: budget 1,000,000, 10,000 to 500,000 per proposal."""
+    """An open call with one resource: budget 1,000,000, 10,000 to 500,000 per proposal; one
+    scientific review per proposal."""
+    fields.setdefault("reviewers_per_proposal", 1)
     return make_call(
         resources=[(make_resource(), BUDGET, Decimal(10_000), Decimal(500_000))],
         fundable_threshold=Decimal("3.00"),
@@ -100,6 +102,10 @@ def worked_example(*, pi: User | None = None, coi: User | None = None) -> Exampl
         )
         if recommended is not None:
             technical(proposal, checker, "feasible_with_changes", recommended)
+    # The review is complete: each proposal has the one review the call asks for, and the
+    # review due date has passed, so publishing needs no reason (PRODUCT §6).
+    Call.objects.filter(pk=call.pk).update(review_due_at=call.closes_at)
+    call.refresh_from_db()
     return Example(call=call, proposals=proposals, reviewer=reviewer, technical=checker)
 
 

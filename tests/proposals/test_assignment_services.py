@@ -6,6 +6,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from accounts.models import User
 from notifications.models import OutboxMessage
 from proposals.calls.enums import CallRoleKind
 from proposals.calls.models import CallRole
@@ -62,6 +63,10 @@ def pool(call, name: str, expertise=("PE6",), keywords=(), max_load: int | None 
 
 
 def conflict(proposal, reviewer, status=ConflictStatus.CONFIRMED) -> Conflict:
+    """A conflict for the same affiliation; a detected one has its cause (detection, which
+    runs before every suggestion and assignment, withdraws a detected one without)."""
+    if status == ConflictStatus.DETECTED:
+        User.objects.filter(pk=reviewer.pk).update(affiliation=proposal.pi_affiliation)
     return Conflict.objects.create(
         proposal=proposal, reviewer=reviewer, reason=ConflictReason.AFFILIATION, status=status
     )

@@ -198,18 +198,21 @@ def test_one_reviewer_can_have_several_reasons_with_one_proposal(call, pi):
     }
 
 
-def test_technical_reviewers_are_in_the_pool_committee_and_pending_roles_are_not(
+def test_technical_reviewers_and_the_committee_are_checked_pending_roles_are_not(
     call, pi, committee
 ):
     submitted(call, pi, pi_affiliation="Forschungszentrum Jülich")
     staff = make_user("sam@fz-juelich.example", full_name="Sam Staff")  # FZJ by default
     add_call_role(call, staff, role=CallRoleKind.TECHNICAL)
-    add_call_role(call, committee, role=CallRoleKind.COMMITTEE)  # FZJ too, but not a reviewer
+    add_call_role(call, committee, role=CallRoleKind.COMMITTEE)  # FZJ too: conflicts bind it
     # Someone in the pool by email who has not signed up yet (no account to compare).
     call.roles.create(role=REVIEWER, email="nobody-yet@fz-juelich.example")
 
-    assert conflicts_detect(call=call) == 1
-    assert {(r[1], r[2]) for r in rows(call)} == {("sam@fz-juelich.example", "affiliation")}
+    assert conflicts_detect(call=call) == 2
+    assert {(r[1], r[2]) for r in rows(call)} == {
+        ("sam@fz-juelich.example", "affiliation"),
+        ("committee@board.example", "affiliation"),
+    }
 
 
 def test_only_proposals_in_review_are_compared(call, pi, coi, outsider):
@@ -327,11 +330,13 @@ def test_detection_uses_the_same_queries_for_one_and_three_proposals(call, pi, c
     for person in (pi, coi, outsider):
         add_call_role(call, person, role=REVIEWER)
     submitted(call, pi, acronym="ONE")
+    Conflict.objects.all().delete()  # found at the submission already
     with CaptureQueriesContext(connection) as one:
         assert conflicts_detect(call=call) == 1
     Conflict.objects.all().delete()
     submitted(call, coi, acronym="TWO")
     submitted(call, outsider, acronym="THREE")
+    Conflict.objects.all().delete()
     with CaptureQueriesContext(connection) as three:
         assert conflicts_detect(call=call) == 3
 

@@ -38,3 +38,15 @@ def test_allocations_tells_the_home_page_what_waits_in_it():
 
 def test_allocations_tells_calls_what_a_pi_may_continue():
     assert continuable_sources == [continuable_allocations]
+
+
+def test_review_hears_when_what_conflicts_are_detected_from_changes():
+    from accounts.hooks import identity_listeners
+    from proposals.calls.hooks import conflict_sources_listeners
+    from proposals.review.services.conflicts import (
+        conflicts_refresh_for,
+        conflicts_refresh_for_person,
+    )
+
+    assert conflict_sources_listeners == [conflicts_refresh_for]
+    assert identity_listeners == [conflicts_refresh_for_person]

@@ -237,7 +237,7 @@ def test_who_can_read_a_version(client, request, resubmitted, who, status):
     assert response.status_code == status
     if status == 200:
         html = response.content.decode()
-        assert "<form" not in html.split('class="proposal-body"')[1]
+        assert "<form" not in html.split('class="proposal-body"')[1].split("</main>")[0]
 
 
 def test_anonymous_readers_are_sent_to_sign_in(client, resubmitted):

@@ -531,7 +531,9 @@ def test_the_call_page_links_to_the_ranking_for_the_committee_and_managers_only(
         assert (link in client.get(detail).content.decode()) is shown
 
 
-def test_the_managers_call_list_links_to_each_ranking(client, call, manager):
+def test_each_call_s_dashboard_links_to_its_ranking(client, call, manager):
     client.force_login(manager)
-    html = client.get(reverse("manage_call_list")).content.decode()
-    assert f'href="{url(call)}"' in html
+    listing = client.get(reverse("manage_call_list")).content.decode()
+    dashboard_url = reverse("manage_call_dashboard", args=[call.pk])
+    assert f'href="{dashboard_url}"' in listing
+    assert f'href="{url(call)}"' in client.get(dashboard_url).content.decode()

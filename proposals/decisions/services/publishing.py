@@ -23,6 +23,7 @@ from proposals.decisions.enums import (
 )
 from proposals.decisions.models import Decision
 from proposals.decisions.selectors.amounts import default_amounts
+from proposals.decisions.selectors.reviews import ReviewGap, review_gaps
 from proposals.decisions.services.budget import (
     ZERO,
     audit_state,
@@ -32,10 +33,13 @@ from proposals.decisions.services.budget import (
     lock_budgets,
     write_award_lines,
 )
+from proposals.review.enums import REVIEW_LIFECYCLE, ReviewState
+from proposals.review.models import Review
+from proposals.review.selectors.assignment import OUTSTANDING
 from proposals.submission.enums import IN_COMPETITION, PROPOSAL_LIFECYCLE, ProposalStatus
 from proposals.submission.models import Proposal
 from proposals.submission.rules import is_pi
-from proposals.submission.services.lifecycle import proposals_begin_review
+from proposals.submission.services.lifecycle import call_local, proposals_begin_review
 
 
 class MissingDecisions(ValidationError):
@@ -51,19 +55,79 @@ class MissingDecisions(ValidationError):
         )
 
 
-def decisions_mark_published(*, call: Call, by: User, now: datetime) -> list[Decision] | None:
+def _close_pending_reviews(call: Call) -> list[int]:
+    """Every review invitation and draft of the call still open (invited, accepted) becomes
+    closed: nothing is left to do once the decisions are out. Returns their ids."""
+    pending = list(
+        Review.objects.select_for_update(of=("self",))
+        .filter(proposal__call=call, state__in=OUTSTANDING)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    if pending:
+        REVIEW_LIFECYCLE.move_all(Review.objects.filter(pk__in=pending), ReviewState.CLOSED)
+    return pending
+
+
+def _early_publication(
+    call: Call, proposals: list[Proposal], now: datetime, reason: str
+) -> dict[str, object]:
+    """What makes publishing now early: the review due date not reached, proposals with fewer
+    submitted scientific reviews than the call asks for. PublishNeedsReason when it is early
+    and ``reason`` is blank; else what the audit entry keeps (empty when not early)."""
+    lacking = review_gaps(call=call, proposals=proposals)
+    before_due = now < call.review_due_at
+    if not lacking and not before_due:
+        return {}
+    if not reason.strip():
+        raise PublishNeedsReason(lacking=lacking, before_due=before_due, call=call)
+    return {
+        "early_reason": reason.strip(),
+        "before_review_due": before_due,
+        "reviews_missing": {gap.reference: f"{gap.submitted}/{gap.needed}" for gap in lacking},
+    }
+
+
+class PublishNeedsReason(ValidationError):
+    """Publishing before the review due date or with reviews missing needs the manager's
+    reason (PRODUCT §6); ``lacking`` and ``before_due`` say why it is early."""
+
+    def __init__(self, *, lacking: list[ReviewGap], before_due: bool, call: Call):
+        self.lacking = lacking
+        self.before_due = before_due
+        parts = []
+        if before_due:
+            parts.append(
+                _("The reviews are due on %(due)s.") % {"due": call_local(call.review_due_at, call)}
+            )
+        if lacking:
+            parts.append(
+                _("Reviews are missing: %(list)s.")
+                % {"list": get_text_list([gap.label for gap in lacking], _("and"))}
+            )
+        parts.append(_("To publish now, give the reason; it is kept in the audit trail."))
+        super().__init__(" ".join(parts), code="early")
+
+
+def decisions_mark_published(
+    *, call: Call, by: User, now: datetime, reason: str = ""
+) -> list[Decision] | None:
     """Make the call's decisions visible: the proposals' half of
     ``allocations.publishing.decisions_publish``, which calls it in its transaction and
     creates the allocations and emails. Returns None, changing nothing, when the call is
     already published; else the decisions, each with its proposal (and PI).
 
     Refusals: PermissionDenied unless ``by`` manages the call; MissingDecisions listing the
-    proposals in competition without a decision.
+    proposals in competition without a decision; PublishNeedsReason when reviews are missing
+    or the review due date is not reached and ``reason`` is blank (PRODUCT §6).
 
     Side effects: the call row, its resources and its proposals in competition locked; each
     decision's ``published_at``; each proposal's status set to its outcome (awarded, partially
-    awarded, waitlisted, rejected); the call's ``decisions_published_at``; an audit entry
-    ``decisions.published`` with the count per outcome. The caller's call object is updated.
+    awarded, waitlisted, rejected); the call's ``decisions_published_at``; every invited or
+    accepted review of the call closed (state closed); an audit entry ``decisions.published``
+    with the count per outcome, the reviews closed and, when early, the reason, the reviews
+    missing and whether the review due date was still ahead. The caller's call object is
+    updated.
     """
     if not can_manage_call(by, call):
         raise PermissionDenied(_("Only call managers can publish decisions."))
@@ -94,6 +158,7 @@ def decisions_mark_published(*, call: Call, by: User, now: datetime) -> list[Dec
         missing = [p.reference or str(p.pk) for p in proposals if p.pk not in decisions]
         if missing:
             raise MissingDecisions(missing)
+        early = _early_publication(locked, proposals, now, reason)
         by_outcome: dict[str, list[int]] = {outcome: [] for outcome in DecisionOutcome.values}
         for proposal in proposals:
             decision = decisions[proposal.pk]
@@ -111,6 +176,7 @@ def decisions_mark_published(*, call: Call, by: User, now: datetime) -> list[Dec
             proposal.status = ProposalStatus(decisions[proposal.pk].outcome)
         locked.decisions_published_at = now
         locked.save(update_fields=["decisions_published_at", "updated_at"])
+        closed = _close_pending_reviews(locked)
         audit_record(
             subject=locked,
             action="decisions.published",
@@ -120,6 +186,8 @@ def decisions_mark_published(*, call: Call, by: User, now: datetime) -> list[Dec
             after={
                 "decisions_published_at": now.isoformat(),
                 "outcomes": {key: len(ids) for key, ids in by_outcome.items()},
+                "reviews_closed": closed,
+                **early,
             },
         )
     call.decisions_published_at = now

@@ -19,6 +19,7 @@ from proposals.decisions.enums import DecisionOutcome
 from proposals.decisions.models import AwardLine, Decision
 from proposals.decisions.selectors.amounts import default_amount, default_amounts
 from proposals.decisions.selectors.deciding import proposals_by_id
+from proposals.decisions.selectors.reviews import review_gaps
 from proposals.decisions.services.budget import (
     audit_state,
     check_budgets,
@@ -30,6 +31,7 @@ from proposals.decisions.services.budget import (
 from proposals.review.selectors.ranking import call_ranking
 from proposals.submission.enums import IN_COMPETITION
 from proposals.submission.models import Proposal
+from proposals.submission.services.lifecycle import call_local
 
 
 @dataclass
@@ -51,9 +53,10 @@ def decisions_save(
     """Save the decisions ``rows`` of ``call`` in one transaction, within the budgets.
 
     Refusals (nothing is saved): PermissionDenied unless ``by`` manages the call;
-    ValidationError when the decisions are published, a proposal is not in competition in this
-    call or comes twice, an outcome is unknown, or an amount is negative, above the call's
-    maximum per proposal, for a resource the call does not offer, or an award has no amount;
+    ValidationError before the call's deadline (PRODUCT §6), when the decisions are published,
+    a proposal is not in competition in this call or comes twice, an outcome is unknown, or
+    an amount is negative, above the call's maximum per proposal, for a resource the call does
+    not offer, or an award has no amount;
     OverBudget when, after the writes, the awards of a resource (of every proposal of the call,
     not only these rows; declined awards count as nothing) add up to more than its budget.
 
@@ -68,6 +71,12 @@ def decisions_save(
         raise PermissionDenied(_("Only call managers can save decisions."))
     with transaction.atomic():
         offers_list = lock_budgets(call)
+        if now < call.closes_at:
+            raise ValidationError(
+                _("The call is still open: decisions wait for its deadline, %(closes)s.")
+                % {"closes": call_local(call.closes_at, call)},
+                code="call_open",
+            )
         if decisions_published(call):
             raise ValidationError(
                 _("The decisions of %(call)s are published; they can no longer be changed.")
@@ -172,6 +181,9 @@ def decisions_suggest(*, call: Call, by: User) -> list[DecisionData]:
       the threshold is waitlisted, even one that would fit in what another resource has left,
       so that no proposal is funded before a better-ranked one.
     - One whose default award is nothing (the technical review recommends nothing): rejected.
+    - One at or above the threshold with fewer submitted scientific reviews than the call asks
+      for: waitlisted, whatever the budget, and it takes none of it: the page lists them
+      (``review_gaps``), so no proposal is funded on an incomplete review without a word.
 
     Raises PermissionDenied unless ``by`` manages the call (the suggestion needs the whole
     ranking, which only managers see).
@@ -180,6 +192,12 @@ def decisions_suggest(*, call: Call, by: User) -> list[DecisionData]:
         raise PermissionDenied(_("Only call managers can ask for suggested awards."))
     ranking = call_ranking(call=call, user=by, page=None)
     proposals = proposals_by_id(call=call, ids=[row.proposal_id for row in ranking.rows])
+    lacking = {
+        gap.proposal_id
+        for gap in review_gaps(
+            call=call, proposals=[proposals[r.proposal_id] for r in ranking.rows]
+        )
+    }
     remaining = {offer.pk: offer.budget for offer in ranking.offers}
     out = False
     result = []
@@ -191,6 +209,10 @@ def decisions_suggest(*, call: Call, by: User) -> list[DecisionData]:
         wanted = {key: value for key, value in wanted.items() if value > 0}
         if not row.fundable or not wanted:
             result.append(DecisionData(proposal=proposal, outcome=DecisionOutcome.REJECTED))
+            continue
+        if row.proposal_id in lacking:
+            # Not funded on fewer reviews than the call asks for: the page says which.
+            result.append(DecisionData(proposal=proposal, outcome=DecisionOutcome.WAITLISTED))
             continue
         if out:
             result.append(DecisionData(proposal=proposal, outcome=DecisionOutcome.WAITLISTED))

@@ -11,21 +11,29 @@ from django.shortcuts import get_object_or_404
 
 from accounts.models import User
 from proposals.calls.models import Call
-from proposals.calls.rules import can_manage_call
-from proposals.review.enums import ACTIVE_REVIEW_STATES, ConflictStatus, ReviewState
+from proposals.calls.rules import can_manage_call, is_committee_member
+from proposals.review.enums import (
+    ACTIVE_REVIEW_STATES,
+    SETTLED_CONFLICTS,
+    ConflictStatus,
+    ReviewState,
+)
 from proposals.review.models import Conflict, Review
+from proposals.review.rules import has_blocking_conflict
+from proposals.submission.models import Proposal
+from proposals.submission.rules import is_in_competition, is_team_member
 
 
 def blocked_pairs(*, call: Call) -> set[tuple[int, int]]:
     """The (proposal_id, reviewer_id) pairs of ``call`` that must not be suggested.
 
-    Any conflict except a dismissed one blocks the pair: confirmed and declared ones block it
-    for good (the database refuses an active review), and a detected one not yet decided is
-    treated as blocked for the suggestion, which is the safer side. One query.
+    Any conflict except a dismissed or withdrawn one blocks the pair: confirmed and declared
+    ones block it for good (the database refuses an active review), and a detected one not yet
+    decided is treated as blocked for the suggestion, which is the safer side. One query.
     """
     return set(
         Conflict.objects.filter(proposal__call=call)
-        .exclude(status=ConflictStatus.DISMISSED)
+        .exclude(status__in=SETTLED_CONFLICTS)
         .values_list("proposal_id", "reviewer_id")
         .distinct()
     )
@@ -51,6 +59,7 @@ STATUS_ORDER = (
     ConflictStatus.DECLARED,
     ConflictStatus.CONFIRMED,
     ConflictStatus.DISMISSED,
+    ConflictStatus.WITHDRAWN,
 )
 
 
@@ -126,6 +135,31 @@ def get_conflict_for_manager(*, user: User, pk: int) -> Conflict:
     if not can_manage_call(user, conflict.proposal.call):
         raise PermissionDenied
     return conflict
+
+
+def get_proposal_for_declaring(*, user: User, pk: int) -> tuple[Proposal, Review | None]:
+    """The proposal ``pk`` on which ``user`` may declare a conflict of interest, with their
+    review: a reviewer's own review (``get_review_for_declaring``), or None for a member of the
+    call's committee who reads the proposal (in competition, on nobody's team, not in conflict
+    already). 404 for anyone else (PRODUCT §1.1)."""
+    try:
+        review = get_review_for_declaring(user=user, pk=pk)
+    except Http404:
+        proposal = (
+            Proposal.objects.select_related("call").filter(pk=pk).first()
+            if user.is_authenticated
+            else None
+        )
+        if (
+            proposal is None
+            or not is_in_competition(proposal)
+            or not is_committee_member(user, proposal.call)
+            or is_team_member(user, proposal)
+            or has_blocking_conflict(user, proposal)
+        ):
+            raise
+        return proposal, None
+    return review.proposal, review
 
 
 def get_review_for_declaring(*, user: User, pk: int) -> Review:

@@ -8,7 +8,7 @@ managers, read-only. Anyone else gets 404. The predicates below (``is_review_aut
 ``can_edit_review``) are about one review; the ones about proposals are in ``rules``.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
@@ -126,26 +126,32 @@ class ReviewRow:
 class MyReviews:
     invitations: list[ReviewRow]
     reviews: list[ReviewRow]
+    # Invitations and drafts that publishing the decisions closed (PRODUCT §6).
+    closed: list[ReviewRow] = field(default_factory=list)
 
     @property
     def empty(self) -> bool:
-        return not self.invitations and not self.reviews
+        return not self.invitations and not self.reviews and not self.closed
 
 
 def my_reviews(*, user: User, now: datetime) -> MyReviews:
     """The invitations waiting for ``user`` (soonest due first) and the reviews they accepted
-    (the ones still to write by due date, then the submitted ones, latest first). Reviews of
-    proposals they are in conflict with are left out. One query, whatever the number."""
+    (the ones still to write by due date, then the submitted ones, latest first), and those
+    that publishing the decisions closed. Reviews of proposals they are in conflict with are
+    left out. One query, whatever the number."""
     blocking = Conflict.objects.filter(
         proposal=OuterRef("proposal"), reviewer=user, status__in=BLOCKING_CONFLICTS
     )
     rows = [
         ReviewRow(review=review, overdue=is_overdue(review, now), late=is_late(review))
-        for review in Review.objects.filter(reviewer=user, state__in=ACTIVE_REVIEW_STATES)
+        for review in Review.objects.filter(
+            reviewer=user, state__in=ACTIVE_REVIEW_STATES | {ReviewState.CLOSED}
+        )
         .exclude(Exists(blocking))
         .select_related("proposal__call")
         .order_by("due_at", "id")
     ]
+    closed = [row for row in rows if row.review.state == ReviewState.CLOSED]
     invitations = [row for row in rows if row.review.state == ReviewState.INVITED]
     writing = [row for row in rows if row.review.state == ReviewState.ACCEPTED]
     submitted = sorted(
@@ -153,7 +159,7 @@ def my_reviews(*, user: User, now: datetime) -> MyReviews:
         key=lambda row: (row.review.submitted_at, row.review.pk),
         reverse=True,
     )
-    return MyReviews(invitations=invitations, reviews=writing + submitted)
+    return MyReviews(invitations=invitations, reviews=writing + submitted, closed=closed)
 
 
 def own_review(*, user: User, proposal: Proposal) -> Review | None:

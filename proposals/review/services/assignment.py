@@ -36,6 +36,7 @@ from proposals.review.enums import (
     ACTIVE_REVIEW_STATES,
     BLOCKING_CONFLICTS,
     REVIEW_LIFECYCLE,
+    SETTLED_CONFLICTS,
     ConflictStatus,
     ReviewKind,
     ReviewState,
@@ -49,6 +50,7 @@ from proposals.review.selectors.assignment import (
     assignment_inputs,
     reviewer_load,
 )
+from proposals.review.services.conflicts import conflicts_refresh
 from proposals.submission.models import Proposal
 from proposals.submission.services.lifecycle import call_local
 
@@ -115,11 +117,12 @@ def assignment_apply(
 ) -> AppliedSuggestion:
     """Invite the reviewers of a confirmed suggestion: (proposal_id, reviewer_id) pairs.
 
-    Under a lock of the call row, each pair is checked again in order and skipped, with the
-    reason, when it is no longer valid: the proposal is no longer submitted or under review
-    (or not of this call), the reviewer left the pool, a conflict of interest blocks the pair,
-    the pair already has a review (active, declined or removed), the proposal already has its
-    reviewers, or the reviewer has no load left.
+    Under a lock of the call row, conflicts of interest of the suggestion's proposals are
+    detected again (``conflicts_refresh``); then each pair is checked again in order and
+    skipped, with the reason, when it is no longer valid: the proposal is no longer submitted
+    or under review (or not of this call), the reviewer left the pool, a conflict of interest
+    blocks the pair, the pair already has a review (active, declined or removed), the
+    proposal already has its reviewers, or the reviewer has no load left.
 
     Side effects: one Review per valid pair (scientific, invited, due at the call's
     ``review_due_at``, assigned by ``by``); an email (``review-assigned``) to each invited
@@ -128,6 +131,7 @@ def assignment_apply(
     """
     with transaction.atomic():
         call = _lock_call(call)
+        conflicts_refresh(call=call, proposal_ids={pair[0] for pair in pairs}, by=by)
         inputs = assignment_inputs(call=call)
         proposals = {p.pk: p for p in inputs.proposals}
         pool = {m.user.pk: m for m in inputs.pool}
@@ -244,15 +248,18 @@ def _stale_reason(
 
 
 def _conflict_refusal(proposal: Proposal, reviewer: User) -> ValidationError | None:
-    statuses = set(
+    """Why a conflict of interest stops ``reviewer`` from reviewing ``proposal``, with what
+    detection found ("Paula Investigator is the principal investigator."); None when none
+    does."""
+    conflicts = list(
         Conflict.objects.filter(proposal=proposal, reviewer=reviewer)
-        .exclude(status=ConflictStatus.DISMISSED)
-        .values_list("status", flat=True)
+        .exclude(status__in=SETTLED_CONFLICTS)
+        .order_by("reason")
     )
-    if not statuses:
+    if not conflicts:
         return None
     values = {"reviewer": reviewer.display_name, "proposal": proposal.reference}
-    if statuses & BLOCKING_CONFLICTS:
+    if {c.status for c in conflicts} & BLOCKING_CONFLICTS:
         message = _(
             "%(reviewer)s has a conflict of interest with %(proposal)s and cannot review it."
         )
@@ -261,7 +268,9 @@ def _conflict_refusal(proposal: Proposal, reviewer: User) -> ValidationError | N
             "%(reviewer)s may have a conflict of interest with %(proposal)s: confirm or dismiss "
             "the detected conflict first."
         )
-    return ValidationError(message % values, code="conflict")
+    message %= values
+    found = " ".join(c.detail for c in conflicts if c.status == ConflictStatus.DETECTED)
+    return ValidationError(f"{message} {found}".strip(), code="conflict")
 
 
 def _existing_refusal(review: Review, reviewer: User, call: Call) -> ValidationError:
@@ -321,7 +330,8 @@ def review_assign(
     by: User,
     due_at: datetime | None = None,
 ) -> Review:
-    """A manager assigns ``reviewer`` to ``proposal`` by hand.
+    """A manager assigns ``reviewer`` to ``proposal`` by hand, after detecting the proposal's
+    conflicts of interest again (``conflicts_refresh``).
 
     Refused (ValidationError, with a message saying why) when the proposal is not submitted or
     under review; the reviewer is not in the call's pool for ``kind`` (reviewer pool for a
@@ -337,6 +347,9 @@ def review_assign(
     """
     if kind not in ReviewKind.values:
         raise ValidationError(_("Choose a kind of review."), code="kind")
+    # Detection first, in its own transaction: what it finds is kept even when the assignment
+    # is refused for it (PRODUCT §5.1).
+    conflicts_refresh(call=proposal.call, proposal_ids=[proposal.pk], by=by)
     with transaction.atomic():
         # The proposal row first, then the call: the order of the other review services.
         proposal = Proposal.objects.select_for_update(of=("self",)).get(pk=proposal.pk)

@@ -34,8 +34,9 @@ def reply_window_open(*, call: Call, by: User, now: datetime | None = None) -> i
 
     Refusals: PermissionDenied unless ``by`` manages the call; ValidationError when the call
     has no right of reply, the window is already open or over, the decisions are published,
-    the planned closing date has passed, or reviews are still missing (an assigned review not
-    submitted, or a proposal in competition without a submitted scientific review).
+    the call's deadline has not passed, the planned closing date has passed, or reviews are
+    still missing (an assigned review not submitted, or a proposal in competition without a
+    submitted scientific review).
 
     Side effects: the call's ``reply_opened_at`` = now; ``reply_closes_at`` = now + 14 days
     (to the minute) when it was empty, and ``reply_opens_at`` = now when it was empty (so the
@@ -105,6 +106,12 @@ def _check_can_open(call: Call, now: datetime) -> None:
         raise ValidationError(
             _("The decisions are published; the right of reply can no longer open."),
             code="decided",
+        )
+    if now < call.closes_at:
+        raise ValidationError(
+            _("The call is still open: the right of reply opens after its deadline, %(closes)s.")
+            % {"closes": call_local(call.closes_at, call)},
+            code="call_open",
         )
     if call.reply_closes_at is not None and call.reply_closes_at <= now:
         raise ValidationError(

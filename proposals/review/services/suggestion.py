@@ -1,6 +1,7 @@
 """The reviewer assignment's suggestion (PRODUCT §5.1): what the solver proposes for the whole
-call, with the problems a manager should know of. It only reads: nothing changes until a
-manager confirms it through ``assignment.assignment_apply``.
+call, with the problems a manager should know of. It detects conflicts of interest first, and
+assigns nothing: no review is written until a manager confirms it through
+``assignment.assignment_apply``.
 
 A declined or overdue assignment is refilled by suggesting again: only active reviews (invited,
 accepted, submitted) are kept as fixed, and a reviewer who declined a proposal, or whom a
@@ -21,6 +22,7 @@ from proposals.review.selectors.assignment import (
     AssignmentInputs,
     assignment_inputs,
 )
+from proposals.review.services.conflicts import conflicts_refresh
 from proposals.submission.models import Proposal
 
 
@@ -192,14 +194,19 @@ def solver_inputs(
     return proposals, reviewers
 
 
-def assignment_suggest(*, call: Call) -> Suggestion:
+def assignment_suggest(*, call: Call, by: User | None = None) -> Suggestion:
     """The optimal scientific reviewers for every submitted or under-review proposal of
     ``call`` that still needs some (PRODUCT §5.1), with the proposals left short and why.
 
     Active reviews stay (they count toward each proposal's need and each reviewer's load);
-    pairs in conflict (``blocked_pairs``) and pairs declined or removed earlier are never
-    suggested. No side effects: nothing is written until ``assignment_apply``.
+    pairs in conflict (``blocked_pairs``, a detected conflict not yet decided included) and
+    pairs declined or removed earlier are never suggested.
+
+    Side effects: conflicts of interest are detected first (``conflicts_refresh``), so the
+    suggestion never rests on a stale view of them (PRODUCT §5.1); no review is written until
+    ``assignment_apply``.
     """
+    conflicts_refresh(call=call, by=by)
     inputs = assignment_inputs(call=call)
     proposals, reviewers = solver_inputs(call=call, inputs=inputs)
     solution = solver.solve(proposals, reviewers, blocked=inputs.blocked, fixed=inputs.fixed)

@@ -107,7 +107,7 @@ PREVIEW_PROPOSALS = 50
 @manager_required
 def assignment_suggest(request: HttpRequest, pk: int) -> HttpResponse:
     call = get_call_for_manager(user=request.user, pk=pk)
-    suggestion = suggestion_service.assignment_suggest(call=call)
+    suggestion = suggestion_service.assignment_suggest(call=call, by=request.user)
     signed = signing.dumps(
         {"call": call.pk, "pairs": suggestion.signed_pairs()}, salt=SUGGESTION_SALT, compress=True
     )

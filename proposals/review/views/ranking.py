@@ -14,12 +14,14 @@ from django.views.decorators.http import require_safe
 
 from accounts.exports import Table, table_response
 from proposals.calls.models import Call
-from proposals.calls.rules import can_manage_call
+from proposals.calls.rules import can_manage_call, is_committee_member
+from proposals.review.forms import ConflictDeclareForm
 from proposals.review.ranking import Ranking
 from proposals.review.selectors import ranking as selectors
 from proposals.review.selectors.reply import reply_window
 from proposals.review.selectors.shown_reviews import ReviewsNotShown
 from proposals.review.selectors.shown_reviews import proposal_reviews as reviews_for
+from proposals.submission.models import Proposal
 from proposals.submission.selectors.proposals import get_proposal_for_user
 from proposals.submission.views.common import proposal_page_context
 
@@ -30,7 +32,23 @@ def proposal_reviews(request: HttpRequest, pk: int) -> HttpResponse:
     """The reviews of a proposal as the reader may see them; 403 with the reason when they
     may see the proposal but not its reviews (yet)."""
     proposal = get_proposal_for_user(user=request.user, pk=pk)
+    return render_proposal_reviews(request, proposal)
+
+
+def render_proposal_reviews(
+    request: HttpRequest, proposal: Proposal, *, conflict_form: ConflictDeclareForm | None = None
+) -> HttpResponse:
+    """The reviews page; a committee member off the team finds there the form to declare a
+    conflict of interest (``conflict_form``: as they sent it, with its errors)."""
     context = proposal_page_context(request, proposal, section="reviews")
+    committee_declares = (
+        not context["is_team_member"]
+        and not can_manage_call(request.user, proposal.call)
+        and is_committee_member(request.user, proposal.call)
+    )
+    context.update(
+        conflict_form=(conflict_form or ConflictDeclareForm()) if committee_declares else None
+    )
     try:
         reviews = reviews_for(proposal=proposal, user=request.user, now=context["now"])
     except ReviewsNotShown as refusal:
@@ -41,7 +59,8 @@ def proposal_reviews(request: HttpRequest, pk: int) -> HttpResponse:
         refusal="",
         reply_state=reply_window(proposal.call, context["now"]),
     )
-    return render(request, "proposals/reviews/proposal_reviews.html", context)
+    status = 400 if conflict_form is not None else 200
+    return render(request, "proposals/reviews/proposal_reviews.html", context, status=status)
 
 
 @require_safe

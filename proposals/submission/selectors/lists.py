@@ -236,8 +236,10 @@ def proposal_overview(*, proposal: Proposal) -> Overview:
     )
 
 
-def readable_snapshot(snapshot: dict) -> dict:
-    """The snapshot with labels beside the values, as the form shows them."""
+def readable_snapshot(snapshot: dict, *, with_exclusions: bool) -> dict:
+    """The snapshot with labels beside the values, as the form shows them; without the
+    reviewers the applicant asked to exclude unless ``with_exclusions`` (the reader is a
+    manager or on the team, PRODUCT §1.1)."""
     fields = snapshot.get("fields", {})
 
     def label(name: str) -> str:
@@ -259,7 +261,9 @@ def readable_snapshot(snapshot: dict) -> dict:
         return [(label(name), value(name)) for name in names]
 
     return {
-        "general": rows(GENERAL_FIELDS),
+        "general": rows(
+            tuple(n for n in GENERAL_FIELDS if with_exclusions or n != "excluded_reviewers")
+        ),
         "technical": rows(TECHNICAL_FIELDS),
         "pi": snapshot.get("pi", {}),
         "team": snapshot.get("team", []),

@@ -21,7 +21,7 @@ from accounts.selectors import profile_missing_fields
 from notifications.enums import EmailKind
 from notifications.services import outbox_queue_each
 from proposals.calls.enums import AuditAction, CallStatus
-from proposals.calls.hooks import continuable, start_refusal
+from proposals.calls.hooks import conflict_sources_changed, continuable, start_refusal
 from proposals.calls.models import Call, CallResource
 from proposals.calls.rules import call_accepts_submissions
 from proposals.calls.services import audit_record
@@ -296,9 +296,11 @@ def proposal_submit(
     ``reference`` (first submission only, under a lock of the call row); a new ProposalVersion
     (number = previous + 1); status submitted and ``submitted_at``; a receipt email
     (``proposal-submitted``) to the PI and each accepted co-investigator, once per version; an
-    audit entry. Side effect of a SubmissionRefused: ``submit_attempted_at`` is set, in the
-    service's transaction, which ends before the refusal is raised (so it is kept), and the
-    section pages show the problems beside the fields from then on.
+    audit entry; conflicts of interest detected for the proposal
+    (``calls.hooks.conflict_sources_changed``). Side effect of a SubmissionRefused:
+    ``submit_attempted_at`` is set, in the service's transaction, which ends before the refusal
+    is raised (so it is kept), and the section pages show the problems beside the fields from
+    then on.
     """
     now = now or timezone.now()
     problems: list[Problem] = []
@@ -323,6 +325,7 @@ def proposal_submit(
             Proposal.objects.filter(pk=locked.pk).update(submit_attempted_at=now)
         else:
             version = _freeze(locked, by=by, now=now)
+            conflict_sources_changed(locked.call, [locked.pk])
     if problems:
         proposal.submit_attempted_at = now
         raise SubmissionRefused(problems)

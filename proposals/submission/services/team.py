@@ -20,6 +20,7 @@ from accounts.models import User
 from notifications.enums import EmailKind, SecretLink
 from notifications.models import OutboxMessage
 from notifications.services import outbox_queue
+from proposals.calls.hooks import conflict_sources_changed
 from proposals.calls.rules import call_accepts_submissions
 from proposals.calls.services import user_for_email
 from proposals.submission.enums import TEAM_LIFECYCLE, ProposalStatus, TeamStatus
@@ -89,6 +90,13 @@ def _already_invited(member: TeamMember) -> ValidationError:
     return ValidationError({"email": message % values}, code="already_invited")
 
 
+def _team_changed(proposal: Proposal) -> None:
+    """Tell peer review that a submitted proposal's team changed: who is in conflict with it
+    may have (PRODUCT §5.1). A draft's team is checked when it is submitted."""
+    if proposal.status != ProposalStatus.DRAFT:
+        conflict_sources_changed(proposal.call, [proposal.pk])
+
+
 def team_invite(
     *, proposal: Proposal, by: User, email: str, now: datetime | None = None
 ) -> TeamMember:
@@ -101,7 +109,8 @@ def team_invite(
 
     Side effects: one TeamMember row (status invited, a secret token); one ``team-invitation``
     email to the invitee through the outbox (event ``team-invitation:<member id>``) with the
-    link to accept or decline; a log entry.
+    link to accept or decline; conflicts of interest detected again for a submitted proposal;
+    a log entry.
     """
     now = now or timezone.now()
     email = email.strip()
@@ -153,6 +162,7 @@ def team_invite(
             user=invitee,
             context=_invitation_context(member, locked),
         )
+        _team_changed(locked)
     log.info(
         "team member invited",
         extra={"ctx_proposal": locked.pk, "ctx_member": member.pk, "ctx_by": by.pk},
@@ -253,8 +263,9 @@ def team_respond(
     on the team, or the address belongs to another account. Declining is refused only when the
     invitation was answered already.
 
-    Side effects: ``status`` accepted (with ``user``) or declined, ``responded_at``; a log
-    entry. An accepted member can see (and while it is a draft edit) the proposal at once.
+    Side effects: ``status`` accepted (with ``user``) or declined, ``responded_at``;
+    conflicts of interest detected again for a submitted proposal; a log entry. An accepted
+    member can see (and while it is a draft edit) the proposal at once.
     """
     now = now or timezone.now()
     if accept and (user is None or not user.is_authenticated):
@@ -284,6 +295,7 @@ def team_respond(
             raise ValidationError(
                 _("You are already on the team of this proposal."), code="already_member"
             ) from exc
+        _team_changed(locked.proposal)
     for name in ("user", "status", "responded_at"):
         setattr(member, name, getattr(locked, name))
     log.info(
@@ -303,7 +315,8 @@ def team_remove(*, member: TeamMember, by: User, now: datetime | None = None) ->
     Only the PI, while the proposal can change; the PI cannot remove themself. A removed member
     loses access at once; their link stops working.
 
-    Side effects: the TeamMember row deleted; a log entry.
+    Side effects: the TeamMember row deleted; conflicts of interest detected again for a
+    submitted proposal; a log entry.
     """
     now = now or timezone.now()
     with transaction.atomic():
@@ -315,6 +328,7 @@ def team_remove(*, member: TeamMember, by: User, now: datetime | None = None) ->
                 code="is_pi",
             )
         TeamMember.objects.filter(pk=member.pk, proposal=locked).delete()
+        _team_changed(locked)
     log.info(
         "team member removed",
         extra={"ctx_proposal": locked.pk, "ctx_member": member.pk, "ctx_by": by.pk},

@@ -10,6 +10,7 @@ from proposals.submission.models import Proposal
 from proposals.submission.rules import (
     can_edit_proposal,
     can_manage_team,
+    can_read_exclusions,
     can_submit_proposal,
     can_unsubmit_proposal,
     can_withdraw_proposal,
@@ -38,6 +39,7 @@ def proposal_page_context(
         "can_withdraw": can_withdraw_proposal(user, proposal),
         "can_manage_team": can_manage_team(user, proposal, now),
         "call_open": call_accepts_submissions(proposal.call, now),
+        "can_read_exclusions": team or can_read_exclusions(user, proposal),
     }
     # The sidebar's links to the reviews, the right of reply and the reader's own review
     # (``proposals.review.views.page_links``, registered in ``proposals.apps``).

@@ -164,5 +164,6 @@ def proposal_version(request: HttpRequest, pk: int, number: int) -> HttpResponse
     proposal = get_proposal_for_user(user=request.user, pk=pk)
     version = get_object_or_404(proposal.versions.select_related("submitted_by"), number=number)
     context = proposal_page_context(request, proposal)
-    context.update(version=version, snapshot=readable_snapshot(version.snapshot))
+    snapshot = readable_snapshot(version.snapshot, with_exclusions=context["can_read_exclusions"])
+    context.update(version=version, snapshot=snapshot)
     return render(request, "proposals/proposal/version.html", context)
