@@ -259,12 +259,12 @@ def test_who_may_declare(client, proposal, pi, reviewer, committee, manager, out
         "another reviewer": 404,
         "removed reviewer": 404,
         "pi": 404,
-        "committee": 404,
+        "committee": 302,  # the committee declares too (PRODUCT §5.1 as amended)
         "manager": 404,
         "outsider": 404,
     }
     assert (anonymous.status_code, anonymous["Location"]) == (302, login_url_for(url(proposal)))
-    assert declared(proposal) == set()
+    assert declared(proposal) == {(committee.pk, "declared", "declared", WHY)}
 
 
 def test_an_unknown_proposal_is_404(client, proposal, reviewer):
