@@ -28,6 +28,7 @@ from proposals.decisions.selectors.deciding import decision_sheet, get_call_for_
 from proposals.review.selectors.ranking import call_ranking, get_call_for_ranking
 from proposals.review.selectors.reviewing import ReviewRow, my_reviews
 from proposals.submission.enums import TeamStatus
+from proposals.submission.models import ProposalVersion
 from proposals.submission.rules import is_team_member
 from proposals.submission.selectors.lists import my_proposals, proposal_overview
 from proposals.submission.selectors.proposals import get_proposal_for_user
@@ -150,13 +151,6 @@ def call(request: HttpRequest, call_id: int = Path(..., ge=1, le=MAX_ID)):
 # --- Proposals -----------------------------------------------------------------------------
 
 
-def _versions(proposal) -> list[dict]:
-    return [
-        {"number": v.number, "submitted_at": v.submitted_at}
-        for v in sorted(proposal.versions.all(), key=lambda v: v.number)
-    ]
-
-
 @api.get(
     "/proposals",
     response={200: list[schemas.ProposalRowOut], **ERRORS},
@@ -169,8 +163,6 @@ def proposals(request: HttpRequest):
     user = _user(request)
     rows = my_proposals(user=user).rows
     versions: dict[int, list[dict]] = {}
-    from proposals.submission.models import ProposalVersion
-
     for version in ProposalVersion.objects.filter(
         proposal_id__in=[row.proposal.pk for row in rows]
     ).order_by("number"):

@@ -7,6 +7,8 @@ never get a 5xx, and every response matches the schema (status, content type, bo
 import pytest
 import schemathesis
 from django.core.cache import cache
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
@@ -21,7 +23,18 @@ schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", application)
 
 
 @pytest.fixture
-def people(db, pi, manager, settings):
+def _connection_kept_across_requests():
+    """The test's database transaction must outlive each request, as with Django's test
+    client: the WSGI handler would otherwise close the connection when a request ends."""
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
+
+
+@pytest.fixture
+def people(db, pi, manager, settings, _connection_kept_across_requests):
     settings.API_RATE_LIMIT = 1_000_000
     cache.clear()
     call = make_call()
