@@ -85,7 +85,9 @@ def test_logins_and_a_continuation(browser: Browser, live_server):
         page.get_by_role("heading", name=f"Cluster logins of {allocation.account}")
     ).to_be_visible()
     screenshot(page, "90-cluster-logins")
-    page.get_by_role("combobox", name="Member").select_option(label="Carl Coinvestigator <carl@uni.example>")
+    page.get_by_role("combobox", name="Member").select_option(
+        label="Carl Coinvestigator <carl@uni.example>"
+    )
     page.get_by_label("Login name").fill("paula1")
     _click(page, "Save the login")
     expect(page.locator("#id_login_error")).to_have_text(
