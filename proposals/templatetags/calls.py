@@ -14,7 +14,7 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 
-from accounts.formatting import amount, duration_text, format_instant, time_left_text
+from accounts.formatting import amount, duration_text, format_instant, hours, time_left_text
 from proposals.calls.models import Call
 
 register = template.Library()
@@ -69,3 +69,4 @@ def time_until(start: datetime, now: datetime | None = None) -> str:
 
 
 register.filter("amount", amount)
+register.filter("hours", hours)
