@@ -621,7 +621,7 @@ class _Stage:
             execute(
                 "CREATE TEMPORARY TABLE allot_delta AS "
                 "SELECT allocation_id, resource_id, member_id, ended_on AS day, "
-                "SUM(charge) AS delta FROM ("
+                "CAST(SUM(charge) AS bigint) AS delta FROM ("
                 "SELECT allocation_id, resource_id, member_id, ended_on, charge "
                 "FROM allot_change UNION ALL "
                 "SELECT old_allocation_id, old_resource_id, old_member_id, old_ended_on, "
@@ -629,13 +629,16 @@ class _Stage:
                 "GROUP BY allocation_id, resource_id, member_id, ended_on "
                 "HAVING SUM(charge) <> 0"
             )
-            execute(
-                "SELECT d.allocation_id, d.resource_id, d.member_id, d.day, d.delta, "  # noqa: S608
-                f"COALESCE(u.charge, 0) FROM allot_delta d LEFT JOIN {days} u "
-                "ON u.allocation_id = d.allocation_id AND u.resource_id = d.resource_id "
-                "AND u.member_id = d.member_id AND u.day = d.day"
-            )
-            deltas = cursor.fetchall()
+            if self.postgresql:
+                deltas = self.append_ledger_in_sql(cursor, importer)
+            else:
+                execute(
+                    "SELECT d.allocation_id, d.resource_id, d.member_id, d.day, "  # noqa: S608
+                    f"d.delta, COALESCE(u.charge, 0) FROM allot_delta d LEFT JOIN {days} u "
+                    "ON u.allocation_id = d.allocation_id AND u.resource_id = d.resource_id "
+                    "AND u.member_id = d.member_id AND u.day = d.day"
+                )
+                deltas = cursor.fetchall()
             execute(
                 f"INSERT INTO {days} (allocation_id, resource_id, member_id, day, charge) "  # noqa: S608
                 "SELECT allocation_id, resource_id, member_id, day, delta FROM allot_delta "
@@ -644,7 +647,47 @@ class _Stage:
             )
             for table in ("allot_stage", "allot_latest", "allot_change", "allot_delta"):
                 execute(f"DROP TABLE {table}")
-        self.append_ledger(importer, deltas)
+        if not self.postgresql:
+            self.append_ledger(importer, deltas)
+
+    def append_ledger_in_sql(self, cursor, importer: _Importer) -> list[tuple]:
+        """PostgreSQL: the ledger rows of ``append_ledger`` in one INSERT … SELECT (no row
+        passes through Python); returns the charge per allocation and resource for the
+        report."""
+        days = UsageDay._meta.db_table
+        ledger = LedgerEntry._meta.db_table
+        half, hour = SECONDS_PER_HOUR // 2, SECONDS_PER_HOUR
+        cursor.execute(
+            f"INSERT INTO {ledger} (allocation_id, resource_id, kind, amount, reason, "  # noqa: S608
+            "user_id, occurred_at, source, created_at) "
+            "SELECT d.allocation_id, d.resource_id, %s, "
+            f"-((COALESCE(u.charge, 0) + d.delta + {half}) / {hour} "
+            f"- (COALESCE(u.charge, 0) + {half}) / {hour})::numeric / {LEDGER_PLACES}, '', "
+            "NULLIF(d.member_id, 0), (d.day + time '12:00') AT TIME ZONE %s, %s, %s "
+            f"FROM allot_delta d LEFT JOIN {days} u "
+            "ON u.allocation_id = d.allocation_id AND u.resource_id = d.resource_id "
+            "AND u.member_id = d.member_id AND u.day = d.day "
+            f"WHERE (COALESCE(u.charge, 0) + d.delta + {half}) / {hour} "
+            f"<> (COALESCE(u.charge, 0) + {half}) / {hour}",
+            [
+                LedgerKind.USAGE,
+                str(importer.tz),
+                f"usage file {importer.usage_file.pk}",
+                timezone.now(),
+            ],
+        )
+        cursor.execute(
+            "SELECT allocation_id, resource_id, SUM(delta) FROM allot_delta "
+            "GROUP BY allocation_id, resource_id"
+        )
+        names = {a.allocation_id: a.name for a in importer.accounts.values()}
+        resources = {r.pk: r for r in importer.resources.values()}
+        for allocation_id, resource_id, delta in cursor.fetchall():
+            resource = resources[resource_id]
+            importer.report.charges[(names[allocation_id], resource.code, resource.unit)] += int(
+                delta
+            )
+        return []
 
     def append_ledger(self, importer: _Importer, deltas: list[tuple]) -> None:
         """One usage entry per key whose rounded hours change: the new rounded total minus the
