@@ -1,7 +1,8 @@
 """Demo data for trying Allot on a laptop: resources, four calls, one account per role, and
 proposals in every state.
 
-Calls: last year's (decided; its MOE-SCALE award has an allocation with imported usage), this half-year's (open), the next (upcoming) and, unless some call
+Calls: last year's (decided; its MOE-SCALE award has an allocation with imported usage),
+this half-year's (open), the next (upcoming) and, unless some call
 is already closed and waiting for its decisions, a "JUWELS AI" call that closed three weeks ago
 (in review). Proposals: in the open call a draft with an accepted co-investigator, a submitted
 one and a withdrawn one; in the decided call one awarded, one partially awarded, one
