@@ -233,8 +233,9 @@ def _import_waiting(process: subprocess.Popen, log: Path, other_than: int = 0) -
         cursor.execute(
             "SELECT pid FROM pg_stat_activity WHERE datname = current_database()"
             " AND pid NOT IN (pg_backend_pid(), %s) AND wait_event_type = 'Lock'"
-            " AND query LIKE %s",
-            [other_than, f'UPDATE "{UsageFile._meta.db_table}"%'],
+            " AND (query LIKE %s OR query LIKE %s)",
+            # On the held content, or on the import lock a killed import's session still holds.
+            [other_than, f'UPDATE "{UsageFile._meta.db_table}"%', "SELECT pg_advisory_xact_lock%"],
         )
         row = cursor.fetchone()
     return row[0] if row else None
