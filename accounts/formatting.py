@@ -6,7 +6,7 @@ Plain functions, shared by services, emails and the template tags that wrap them
 
 import zoneinfo
 from datetime import date, datetime, timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.contrib.humanize.templatetags.humanize import intcomma
 from django.utils import dateformat
@@ -79,6 +79,13 @@ def time_left_text(deadline: datetime, now: datetime) -> str:
     if deadline <= now:
         return _("Closed")
     return _("%(duration)s left") % {"duration": duration_text(deadline - now)}
+
+
+def hours(value: Decimal | int | None) -> str:
+    """An amount for people: whole units, rounded half up (8.0001 → "8", 2499.5 → "2,500")."""
+    if value is None:
+        return ""
+    return intcomma(Decimal(value).quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
 
 def amount(value: Decimal | int | None) -> str:

@@ -125,11 +125,12 @@ class FinalReportAdmin(ReadOnlyAdmin):
 
 @admin.register(UsageFile)
 class UsageFileAdmin(ReadOnlyAdmin):
-    """What the periodic import read from ``USAGE_IMPORT_DIR`` and its report (problems by line
-    and field, the summary): where an operator looks when usage seems missing."""
+    """Every usage import (command, directory job) and its whole report: every bad line by
+    number, field and value, the unknown users and accounts, the counts. Where staff look when
+    usage seems missing."""
 
-    list_display = ["path", "cluster", "imported_at"]
-    list_filter = ["cluster"]
+    list_display = ["path", "cluster", "outcome", "lines", "imported_at"]
+    list_filter = ["cluster", "outcome"]
     search_fields = ["path", "report_summary"]
     date_hierarchy = "imported_at"
-    fields = ["path", "cluster", "imported_at", "sha256", "report_summary"]
+    fields = ["path", "cluster", "outcome", "lines", "imported_at", "sha256", "report_summary"]

@@ -231,7 +231,7 @@ class LedgerEntry(AppendOnlyModel):
     source = models.CharField(
         max_length=200,
         blank=True,
-        help_text=_("Where it came from, e.g. cluster:jobid for usage."),
+        help_text=_("Where it came from, e.g. the usage file for usage."),
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -247,8 +247,9 @@ class LedgerEntry(AppendOnlyModel):
             models.CheckConstraint(
                 condition=(
                     models.Q(kind=LedgerKind.AWARD, amount__gt=0)
-                    | models.Q(kind__in=[LedgerKind.USAGE, LedgerKind.FORFEIT], amount__lte=0)
-                    | models.Q(kind=LedgerKind.ADJUSTMENT)
+                    | models.Q(kind=LedgerKind.FORFEIT, amount__lte=0)
+                    # Usage is net: a re-reported job that shrank gives hours back (> 0).
+                    | models.Q(kind__in=[LedgerKind.USAGE, LedgerKind.ADJUSTMENT])
                 ),
                 name="ledger_sign_by_kind",
             ),
@@ -259,8 +260,6 @@ class LedgerEntry(AppendOnlyModel):
         ]
         indexes = [
             models.Index(fields=["allocation", "resource", "occurred_at"]),
-            # What a job was charged before (usage import, per batch of jobs).
-            models.Index(fields=["source"], condition=~models.Q(source=""), name="ledger_source"),
             models.Index(
                 fields=["author"], condition=models.Q(author__isnull=False), name="ledger_author"
             ),
@@ -333,20 +332,95 @@ class FinalReport(models.Model):
 
 
 class UsageFile(models.Model):
-    """A usage file imported from ``USAGE_IMPORT_DIR`` (PRODUCT §8), so it is imported once.
+    """One import of Slurm usage (PRODUCT §8): by the command, the directory job or the API.
 
-    One row per path; ``sha256`` is the content imported last: a file whose content changes is
-    imported again (``allocations.usage_directory``).
+    ``sha256`` is the content imported: unique, so content imported before is recognised and
+    changes nothing, whoever brings it again and under whatever name. ``report`` is the whole
+    report (every bad line by number, field and value), kept for staff.
     """
 
-    path = models.CharField(max_length=1000, unique=True)
-    sha256 = models.CharField(max_length=64)
+    class Outcome(models.TextChoices):
+        CLEAN = "clean", _("Imported")
+        PROBLEMS = "problems", _("Imported with problems")
+        REFUSED = "refused", _("Not imported")
+
+    path = models.CharField(max_length=1000)
+    sha256 = models.CharField(max_length=64, unique=True, null=True, blank=True)
     cluster = models.CharField(max_length=100)
     imported_at = models.DateTimeField()
+    outcome = models.CharField(max_length=16, choices=Outcome, default=Outcome.CLEAN)
+    lines = models.PositiveBigIntegerField(default=0)
+    report = models.JSONField(default=dict, blank=True)
     report_summary = models.TextField(blank=True)
 
     class Meta:
         ordering = ["-imported_at", "-id"]
+        indexes = [models.Index(fields=["path"], name="usage_file_path")]
 
     def __str__(self) -> str:
         return self.path
+
+
+def _plain_reference(to: type[models.Model]) -> models.ForeignKey:
+    """A reference for the usage tables of the import's hot path: no constraint, no index."""
+    return models.ForeignKey(
+        to, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+"
+    )
+
+
+# A charge is kept exact as an integer in ten-thousandths of a unit-second: a count (GPUs or
+# billing) × elapsed seconds × a charge factor of four decimal places, × CHARGE_SCALE.
+CHARGE_SCALE = 10_000
+
+
+class UsageRecord(models.Model):
+    """One Slurm job as last reported (PRODUCT §8), keyed by cluster and job id.
+
+    Written by the set-based import (``allocations.services.usage_import``) on the hot path: the
+    references are plain columns (no foreign-key constraint, no index) and the only index is the
+    key. ``charge`` is exact: ten-thousandths (``CHARGE_SCALE``) of the unit's seconds."""
+
+    cluster = models.CharField(max_length=100)
+    job_id = models.CharField(max_length=64)
+    account = models.CharField(max_length=100)
+    user_name = models.CharField(max_length=100)
+    ended_on = models.DateField()
+    charge = models.BigIntegerField(help_text="In ten-thousandths of the unit's seconds.")
+    allocation = _plain_reference(Allocation)
+    resource = _plain_reference(Resource)
+    member_id = models.BigIntegerField(default=0, help_text="The member's user id; 0: not known.")
+    usage_file_id = models.BigIntegerField(null=True, blank=True)
+    line = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["cluster", "job_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["cluster", "job_id"], name="usage_record_job_once"),
+            models.CheckConstraint(condition=models.Q(charge__gte=0), name="usage_charge_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.cluster}:{self.job_id}"
+
+
+class UsageDay(models.Model):
+    """The exact sum of the usage records of one allocation, resource, member and day: what the
+    ledger's usage for that key is rounded from (hours to four places). The ledger holds the
+    rounded total; this holds the exact one, so a correction writes exactly the difference."""
+
+    allocation = _plain_reference(Allocation)
+    resource = _plain_reference(Resource)
+    member_id = models.BigIntegerField(default=0)
+    day = models.DateField()
+    charge = models.BigIntegerField()
+
+    class Meta:
+        ordering = ["allocation", "resource", "day", "member_id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["allocation", "resource", "member_id", "day"], name="usage_day_once"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.allocation_id}/{self.resource_id}/{self.member_id} {self.day}"

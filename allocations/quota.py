@@ -37,9 +37,10 @@ left at the end of the period is forfeited.
 Forfeit entries in the ledger record what this function computes; they are not an input (they
 are ignored), so computing again after they are written gives the same months.
 
-Months after today are a projection with no further usage: their "forfeited" column says what
-would be forfeited if nothing more were used. The summary is None before the period starts and
-after it ends.
+Months after today are a projection with no further usage; they show no forfeit (nothing can be
+forfeited of a month that has not begun). Only consumable resources (compute time) have a
+quota: for the others (storage, ``consumable=False``) there are no months. The summary is None
+before the period starts and after it ends.
 
 The months are the calendar months the period touches (a period from 15 May to 14 May has 13).
 The period is the allocation's, so an approved extension (a later ``end``) spreads the award over
@@ -219,8 +220,17 @@ def quota_months(
     policy: str,
     entries: list[QuotaEntry],
     today: date,
+    consumable: bool = True,
 ) -> QuotaResult:
     """The month-by-month quota of one resource over ``start``–``end`` (see the module)."""
+    if not consumable:
+        awarded = sum(
+            (e.amount for e in entries if e.kind in (LedgerKind.AWARD, LedgerKind.ADJUSTMENT)),
+            ZERO,
+        )
+        return QuotaResult(
+            policy="none", awarded=awarded, months=[], today=None, expected_to_date=ZERO
+        )
     months = months_of(start, end)
     n = len(months)
     monthly_shares, added, usage = _by_month(months, entries)
@@ -255,6 +265,7 @@ def quota_months(
             left_over, carried_next = ZERO, available - normal
             if last:
                 left_over, carried_next = carried_next, ZERO
+        when = _time(i, now)
         result.append(
             Month(
                 month=month,
@@ -264,9 +275,9 @@ def quota_months(
                 used=used,
                 borrowed=borrowed,
                 low_priority=used - normal,
-                forfeited=left_over,
+                forfeited=ZERO if when == MonthTime.FUTURE else left_over,
                 state=MonthState.LOW_PRIORITY if used > normal else MonthState.NORMAL,
-                time=_time(i, now),
+                time=when,
             )
         )
         carried, borrowed_before = carried_next, borrowed

@@ -185,6 +185,7 @@ def _report_of(report) -> dict:
         "skipped": {str(reason): int(count) for reason, count in dict(skipped).items()},
         "problems": problems,
         "problems_left_out": int(getattr(report, "problems_left_out", 0)),
+        "already_imported": bool(getattr(report, "already_imported", False)),
         "text": str(report),
     }
 
@@ -192,9 +193,9 @@ def _report_of(report) -> dict:
 def usage_push_run(*, push_id: int, now: datetime | None = None) -> UsagePush | None:
     """Import a queued push with the usage import (``allocations.services.usage_import``),
     once: a push already done is left alone, and a run killed half-way left nothing (one
-    transaction), so running again is safe. The ``UsageFile`` row of the import is recorded
-    under ``api-push:<id>``. Side effects: ledger entries, the ``UsageFile`` row, the push's
-    state and report."""
+    transaction), so running again is safe. The import records the file as a ``UsageFile``
+    under ``api-push:<id>``; content imported before, by any route, is not imported again.
+    Side effects: ledger entries, the ``UsageFile`` row, the push's state and report."""
     with transaction.atomic():
         push = UsagePush.objects.select_for_update().filter(pk=push_id).first()
         if push is None or push.state in FINISHED_PUSH_STATES:
@@ -204,23 +205,25 @@ def usage_push_run(*, push_id: int, now: datetime | None = None) -> UsagePush | 
         try:
             with push.file.open("rb") as f:
                 lines = (raw.decode("utf-8", errors="replace") for raw in f)
-                report = usage_import(lines=lines, cluster=push.cluster)
+                report = usage_import(
+                    lines=lines,
+                    cluster=push.cluster,
+                    source=f"api-push:{push.pk}",
+                    sha256=push.sha256 or None,
+                )
         except OSError:
             log.exception("usage push not readable", extra={"ctx_push": push.pk})
             push.state = PushState.FAILED
             push.report = {"text": "The pushed file could not be read."}
         else:
-            finished = now or timezone.now()
-            usage_file, _created = UsageFile.objects.update_or_create(
-                path=f"api-push:{push.pk}",
-                defaults={
-                    "sha256": push.sha256,
-                    "cluster": push.cluster,
-                    "imported_at": finished,
-                    "report_summary": str(report),
-                },
+            # The import's own record of the file: this push's, or the earlier import of the
+            # same content (then nothing was imported again).
+            push.usage_file = (
+                UsageFile.objects.filter(path=f"api-push:{push.pk}").first()
+                or UsageFile.objects.filter(sha256=push.sha256).first()
+                if push.sha256
+                else UsageFile.objects.filter(path=f"api-push:{push.pk}").first()
             )
-            push.usage_file = usage_file
             push.state = PushState.DONE
             push.report = _report_of(report)
         push.finished_at = now or timezone.now()

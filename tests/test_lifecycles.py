@@ -10,7 +10,12 @@ import pytest
 from accounts.lifecycle import Lifecycle, TransitionRefused
 from allocations.enums import REQUEST_LIFECYCLE, RequestStatus
 from notifications.enums import MESSAGE_LIFECYCLE, MessageStatus
-from proposals.decisions.enums import AWARD_RESPONSE_LIFECYCLE, AwardResponse
+from proposals.decisions.enums import (
+    AWARD_RESPONSE_LIFECYCLE,
+    BOOK_LIFECYCLE,
+    AwardResponse,
+    BookState,
+)
 from proposals.review.enums import (
     CONFLICT_LIFECYCLE,
     REVIEW_LIFECYCLE,
@@ -38,6 +43,7 @@ LIFECYCLES = [
     (AWARD_RESPONSE_LIFECYCLE, AwardResponse),
     (REQUEST_LIFECYCLE, RequestStatus),
     (MESSAGE_LIFECYCLE, MessageStatus),
+    (BOOK_LIFECYCLE, BookState),
 ]
 STATE_FIELDS = {"status", "state", "response"}
 

@@ -52,10 +52,9 @@ ALLOWED = {
 # Found by this walk and fixed on another branch of issue 11 (point 6: the reviewers to exclude
 # shown to the committee on the read-only general section and the versions page). Empty this
 # once that branch is merged; nothing may be added to it.
-KNOWN_LEAKS = {
-    ("committee", "/proposals/{alpha}/edit/general/", EXCLUDED),
-    ("committee", "/proposals/{alpha}/versions/1/", EXCLUDED),
-}
+# Leaks found and not fixed yet, each with its page (none since the exclusions became the
+# managers' alone, issue 11 point 6).
+KNOWN_LEAKS: set[tuple[str, str, str]] = set()
 PERSONAS = (
     "anonymous",
     "applicant",
@@ -71,6 +70,7 @@ NOT_WALKED = {
     "accounts/^confirm-email/": "allauth's emailed key: test_secret_emails follows each link",
     "accounts/^password/reset/key/": "allauth's emailed key: test_secret_emails follows it",
     "accounts/oidc/^": "an OpenID Connect provider's id: no provider is configured here",
+    "api/v1/": "the JSON API: tests/api/test_visibility walks every endpoint as every persona",
 }
 
 

@@ -17,7 +17,7 @@ from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
 from accounts.models import User
-from allocations.enums import LedgerKind
+from allocations.enums import ChargeRule, LedgerKind
 from allocations.models import Allocation, LedgerEntry, Resource
 from allocations.quota import QuotaEntry, QuotaResult, quota_months
 
@@ -164,6 +164,7 @@ def resource_ledgers(
             policy=allocation.proposal.call.quota_policy,
             entries=[QuotaEntry(row.kind, row.amount, row.month) for row in rows],
             today=today,
+            consumable=resource.charge_rule != ChargeRule.NONE,  # storage has no quota
         )
         ledgers.append(ResourceLedger(resource, _totals_from(per_kind), quota))
     return ledgers

@@ -11,10 +11,12 @@ at the end of the period.
 * while active, per resource: ``allocation-lowprio`` when today's month is at low priority
   (event ``allocation-lowprio:{pk}:{code}:{YYYY-MM}``);
 * from 30 days before the end to the end: ``allocation-expiring`` (``allocation-expiring:{pk}``);
-* after the end: per resource with a positive balance a ``forfeit`` ledger entry of the
-  balance, source ``forfeit:{pk}:{code}:end`` (none when an entry with that source exists), and
-  ``allocation-report-due`` (``allocation-report-due:{pk}``; the report is due 8 weeks after
-  the end).
+* as each month ends, per consumable resource, a ``forfeit`` ledger entry of what the quota
+  table forfeits at that month's end (the unused carry-over; in the last month all that is
+  left), source ``forfeit:{pk}:{code}:{YYYY-MM}``, none when an entry with that source exists
+  (or, for the last month, the ``…:end`` source of earlier versions); so the ledger's forfeits
+  equal the quota table's. After the end: ``allocation-report-due``
+  (``allocation-report-due:{pk}``; the report is due 8 weeks after the end).
 
 Emails go to the PI and the current members, once per event and person (the outbox's rule), so
 running the job twice sends nothing the second time and writes no second forfeit.
@@ -37,8 +39,14 @@ from django.utils import dateformat, timezone
 
 from accounts.models import User
 from allocations.enums import LedgerKind
-from allocations.models import Allocation, AllocationMember, AllocationResource, LedgerEntry
-from allocations.quota import MonthState
+from allocations.models import (
+    Allocation,
+    AllocationMember,
+    AllocationResource,
+    LedgerEntry,
+    Resource,
+)
+from allocations.quota import Month, MonthState, MonthTime
 from allocations.selectors.ledger import (
     ResourceLedger,
     monthly_sums_by_allocation,
@@ -88,8 +96,17 @@ class _Mail:
     context: dict
 
 
-def forfeit_source(allocation: Allocation, code: str) -> str:
-    return f"forfeit:{allocation.pk}:{code}:end"
+def forfeit_source(allocation: Allocation, code: str, month: date | None = None) -> str:
+    """The source of a month's forfeit (``None``: the end-of-period source of before)."""
+    return f"forfeit:{allocation.pk}:{code}:{'end' if month is None else f'{month:%Y-%m}'}"
+
+
+@dataclass(frozen=True)
+class _Forfeit:
+    allocation: Allocation
+    resource: Resource
+    month: Month
+    last: bool
 
 
 def report_due(allocation: Allocation) -> date:
@@ -126,7 +143,7 @@ def quota_evaluate(*, today: date | None = None) -> Summary:
     )
     sums = monthly_sums_by_allocation(allocations)
     mails: list[_Mail] = []
-    forfeits: list[tuple[Allocation, ResourceLedger]] = []
+    forfeits: list[_Forfeit] = []
     for allocation in allocations:
         local_today = today or today_for(allocation)
         if local_today < allocation.start or local_today > allocation.end + timedelta(
@@ -137,8 +154,13 @@ def quota_evaluate(*, today: date | None = None) -> Summary:
         resources = sorted((row.resource for row in allocation.resource_rows), key=lambda r: r.name)
         ledgers = resource_ledgers(allocation, resources, sums[allocation.pk], local_today)
         mails.extend(_mails_for(allocation, ledgers, local_today))
-        if local_today > allocation.end:
-            forfeits.extend((allocation, ledger) for ledger in ledgers)
+        for ledger in ledgers:
+            months = ledger.quota.months
+            forfeits.extend(
+                _Forfeit(allocation, ledger.resource, month, i == len(months) - 1)
+                for i, month in enumerate(months)
+                if month.time == MonthTime.PAST and month.forfeited > 0
+            )
 
     summary.forfeits = _write_forfeits(forfeits)
     summary.emails, summary.events = _queue(mails)
@@ -247,17 +269,16 @@ def _queue(mails: list[_Mail]) -> tuple[int, list[str]]:
     return len(created), [message.event for message in created]
 
 
-def _write_forfeits(forfeits: list[tuple[Allocation, ResourceLedger]]) -> int:
-    """A ``forfeit`` entry of each positive balance whose source is not in the ledger yet."""
-    wanted = {
-        forfeit_source(allocation, ledger.resource.code): (allocation, ledger)
-        for allocation, ledger in forfeits
-        if ledger.totals.balance > 0
-    }
+def _write_forfeits(forfeits: list[_Forfeit]) -> int:
+    """A ``forfeit`` entry of each month's forfeit whose source is not in the ledger yet."""
+    wanted: dict[str, _Forfeit] = {}
+    for f in forfeits:
+        wanted[forfeit_source(f.allocation, f.resource.code, f.month.month)] = f
     if not wanted:
         return 0
-    existing: set[str] = set()
     sources = list(wanted)
+    sources += [forfeit_source(f.allocation, f.resource.code) for f in forfeits if f.last]
+    existing: set[str] = set()
     for i in range(0, len(sources), CHUNK):
         existing.update(
             LedgerEntry.objects.filter(
@@ -265,24 +286,35 @@ def _write_forfeits(forfeits: list[tuple[Allocation, ResourceLedger]]) -> int:
             ).values_list("source", flat=True)
         )
     written = 0
-    for source, (allocation, ledger) in wanted.items():
-        if source in existing:
+    for source, f in wanted.items():
+        done = {source, forfeit_source(f.allocation, f.resource.code)} if f.last else {source}
+        if done & existing:
             continue
+        allocation = f.allocation
+        tz = allocation.proposal.call.tz
+        last_day = min(allocation.end, _month_end(f.month.month))
         with transaction.atomic():
             # The allocation's row lock serialises two runs; then check the source again.
             Allocation.objects.select_for_update().filter(pk=allocation.pk).first()
-            if LedgerEntry.objects.filter(source=source).exists():
+            if LedgerEntry.objects.filter(source__in=done).exists():
                 continue
             LedgerEntry.objects.create(
                 allocation=allocation,
-                resource=ledger.resource,
+                resource=f.resource,
                 kind=LedgerKind.FORFEIT,
-                amount=-ledger.totals.balance,
-                reason=f"Unused at the end of the period ({allocation.end:%Y-%m-%d})",
-                occurred_at=datetime.combine(
-                    allocation.end, time(23, 59, 59), tzinfo=allocation.proposal.call.tz
+                amount=-f.month.forfeited,
+                reason=(
+                    f"Unused at the end of the period ({allocation.end:%Y-%m-%d})"
+                    if f.last
+                    else f"Unused carry-over at the end of {f.month.month:%B %Y}"
                 ),
+                occurred_at=datetime.combine(last_day, time(23, 59, 59), tzinfo=tz),
                 source=source,
             )
             written += 1
     return written
+
+
+def _month_end(first: date) -> date:
+    following = date(first.year + (first.month == 12), first.month % 12 + 1, 1)
+    return following - timedelta(days=1)

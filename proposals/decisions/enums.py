@@ -38,3 +38,15 @@ class BookState(models.TextChoices):
     QUEUED = "queued", _("Being built")
     READY = "ready", _("Ready")
     FAILED = "failed", _("Failed")
+
+
+# A reader's book: queued, then built or failed; asking again queues it again (PRODUCT §9).
+BOOK_LIFECYCLE = Lifecycle(
+    "panel book",
+    "state",
+    {
+        BookState.QUEUED: frozenset({BookState.READY, BookState.FAILED}),
+        BookState.READY: frozenset({BookState.QUEUED}),
+        BookState.FAILED: frozenset({BookState.QUEUED}),
+    },
+)

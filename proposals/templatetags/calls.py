@@ -25,6 +25,7 @@ from accounts.formatting import (
     format_day,
     format_instant,
     format_month,
+    hours,
     iso_instant,
     time_left_text,
 )
@@ -104,3 +105,6 @@ def day(value: date | None) -> str:
 @register.filter
 def month(value: date | None) -> str:
     return format_month(value) if value else ""
+
+
+register.filter("hours", hours)

@@ -102,8 +102,12 @@ def test_the_page_shows_figures_members_quota_and_chart(client, allocation, pi):
     # Use per member, per resource.
     assert 'data-label="JUPITER Booster">1,100</td>' in page
     assert "Fiona Former" in page and "Former member" in page
-    # The quota table, one row per month, this month marked.
-    assert page.count('aria-current="date"') == 2  # one per resource
+    # The quota table, one row per month, this month marked; storage has no monthly quota.
+    assert page.count('aria-current="date"') == 1
+    assert (
+        "Project storage (TB) is not used up by jobs: it has no monthly quota and nothing is "
+        "forfeited." in page
+    )
     # The chart, inline, one per resource, with its own ids.
     assert page.count("<svg ") == 2
     assert 'aria-labelledby="chart-' in page

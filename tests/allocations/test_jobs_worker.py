@@ -66,13 +66,12 @@ def sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def usage_entries() -> list[tuple[str, Decimal, str]]:
-    return [
-        (source, amount, user)
-        for source, amount, user in LedgerEntry.objects.exclude(kind=LedgerKind.AWARD)
-        .order_by("source", "pk")
-        .values_list("source", "amount", "user__email")
-    ]
+def usage_entries() -> list[tuple[Decimal, str]]:
+    """Usage per member and day (PRODUCT §8), sorted by member."""
+    return sorted(
+        LedgerEntry.objects.exclude(kind=LedgerKind.AWARD).values_list("amount", "user__email"),
+        key=lambda row: row[1],
+    )
 
 
 def usage_files() -> list[tuple[str, str]]:
@@ -141,10 +140,10 @@ def test_usage_import_and_quota_evaluation_through_a_worker_email_once(
         m.pk for m in messages
     ]
 
+    # One day: jobs 101 and 103 are the PI's 60, job 102 the member's 20.
     assert usage_entries() == [
-        ("jupiter:101", Decimal(-40), "pi@uni.example"),
-        ("jupiter:102", Decimal(-20), "coi@lab.example"),
-        ("jupiter:103", Decimal(-20), "pi@uni.example"),
+        (Decimal(-20), "coi@lab.example"),
+        (Decimal(-60), "pi@uni.example"),
     ]
     assert usage_files() == [(str(usage), sha256(usage))]
 
@@ -192,17 +191,19 @@ def _database_url() -> str:
 
 @contextmanager
 def holding_usage_file_path(path: Path) -> Iterator[None]:
-    """A second connection inserts, without committing, the ``UsageFile`` row of ``path``, as a
-    concurrent import of that file does. An import that reaches ``path`` waits on the unique
-    path, inside its transaction, until this connection rolls back (on leaving the block)."""
+    """A second connection inserts, without committing, a ``UsageFile`` row with the content of
+    ``path``, as a concurrent import of that file does. An import of ``path`` waits on the
+    unique content when it records it, inside its transaction, until this connection rolls
+    back (on leaving the block)."""
     blocker = connections.create_connection(DEFAULT_DB_ALIAS)
     try:
         blocker.set_autocommit(False)
         with blocker.cursor() as cursor:
             cursor.execute(
                 f"INSERT INTO {UsageFile._meta.db_table} "  # noqa: S608  (a model's table name)
-                "(path, sha256, cluster, imported_at, report_summary) VALUES (%s, '', '', %s, '')",
-                [str(path), timezone.now()],
+                "(path, sha256, cluster, imported_at, report_summary, outcome, lines, report) "
+                "VALUES (%s, %s, '', %s, '', 'clean', 0, '{}')",
+                [str(path), sha256(path), timezone.now()],
             )
         yield
     finally:
@@ -232,8 +233,9 @@ def _import_waiting(process: subprocess.Popen, log: Path, other_than: int = 0) -
         cursor.execute(
             "SELECT pid FROM pg_stat_activity WHERE datname = current_database()"
             " AND pid NOT IN (pg_backend_pid(), %s) AND wait_event_type = 'Lock'"
-            " AND query LIKE %s",
-            [other_than, f'INSERT INTO "{UsageFile._meta.db_table}"%'],
+            " AND (query LIKE %s OR query LIKE %s)",
+            # On the held content, or on the import lock a killed import's session still holds.
+            [other_than, f'UPDATE "{UsageFile._meta.db_table}"%', "SELECT pg_advisory_xact_lock%"],
         )
         row = cursor.fetchone()
     return row[0] if row else None
@@ -292,13 +294,9 @@ def _assert_both_files_imported_once(usage: UsageDirectory) -> None:
         (str(usage.first), sha256(usage.first)),
         (str(usage.second), sha256(usage.second)),
     ]
-    assert usage_entries() == [
-        ("jupiter:201", Decimal(-4), "pi@uni.example"),
-        ("jupiter:202", Decimal(-8), "pi@uni.example"),
-        ("jupiter:203", Decimal(-2), "pi@uni.example"),
-        ("jupiter:204", Decimal(-8), "pi@uni.example"),
-        ("jupiter:205", Decimal("-0.5"), "pi@uni.example"),
-    ]
+    # Jobs 201–205: 4 + 8 + 2 + 8 + 0.5 GPU-hours, all the PI's.
+    assert sum(amount for amount, _ in usage_entries()) == Decimal("-22.5")
+    assert {user for _, user in usage_entries()} == {"pi@uni.example"}
 
 
 @pytest.mark.services
@@ -354,7 +352,7 @@ def test_a_worker_killed_mid_job_loses_nothing(
         _poll(lambda: _session_gone(session), "the killed worker's database session to end")
 
         assert usage_files() == [(str(usage.first), sha256(usage.first))]
-        assert [source for source, _, _ in usage_entries()] == ["jupiter:201", "jupiter:202"]
+        assert sum(amount for amount, _ in usage_entries()) == Decimal(-12)  # jobs 201, 202
         # Not lost: unacknowledged, waiting for the visibility timeout; not in the queue yet.
         assert (broker.hlen(f"{prefix}unacked"), broker.llen(f"{prefix}celery")) == (1, 0)
 

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from allocations.enums import LedgerKind
 from allocations.models import LedgerEntry
-from allocations.selectors.ledger import balance
+from allocations.selectors.ledger import allocation_quota, balance
 from allocations.services.quota import quota_evaluate
 from allocations.tasks import quota_evaluate as quota_evaluate_task
 from notifications.models import OutboxMessage
@@ -163,29 +163,64 @@ def test_expiring_30_days_before_the_end(allocation):
     assert not LedgerEntry.objects.filter(kind=LedgerKind.FORFEIT).exists()
 
 
-def test_end_forfeits_the_balance_once_and_asks_for_the_report(allocation, booster, pi):
+def forfeits(allocation, resource):
+    return [
+        (e.source.rsplit(":", 1)[1], e.amount, e.occurred_at)
+        for e in LedgerEntry.objects.filter(
+            allocation=allocation, resource=resource, kind=LedgerKind.FORFEIT
+        ).order_by("occurred_at")
+    ]
+
+
+def test_each_month_forfeits_what_the_quota_table_shows_once(allocation, booster, pi):
+    monthly = make_allocation(pi=pi, awarded={booster: 12_000}, acronym="mon")
+    add_usage(monthly, booster, 3_000, on=date(2027, 9, 1))
+    add_usage(allocation, booster, 3_000, on=date(2027, 9, 1))  # whole period
+    tz = monthly.proposal.call.tz
+    # May has nothing carried over, so nothing to forfeit at its end.
+    assert quota_evaluate(today=date(2027, 6, 30)).forfeits == 0
+    # June forfeits May's unused 1,000 carried over.
+    summary = quota_evaluate(today=date(2027, 7, 1))
+    again = quota_evaluate(today=date(2027, 7, 1))
+    assert (summary.forfeits, again.forfeits) == (1, 0)
+    assert forfeits(monthly, booster) == [
+        ("2027-06", Decimal("-1000.0000"), datetime(2027, 6, 30, 23, 59, 59, tzinfo=tz))
+    ]
+    quota_evaluate(today=date(2028, 5, 1))
+    table = allocation_quota(allocation=monthly, resource=booster, today=date(2028, 5, 1))
+    written = {month: -amount for month, amount, _ in forfeits(monthly, booster)}
+    assert written == {f"{m.month:%Y-%m}": m.forfeited for m in table.months if m.forfeited > 0}
+    assert sum(written.values()) == table.forfeited
+    assert balance(monthly, booster) == 12_000 - 3_000 - table.forfeited
+    # The whole-period allocation forfeits what is left at the end, once.
+    assert forfeits(allocation, booster) == [
+        ("2028-04", Decimal("-9000.0000"), datetime(2028, 4, 30, 23, 59, 59, tzinfo=tz))
+    ]
+    assert balance(allocation, booster) == 0
+
+
+def test_a_storage_resource_has_no_monthly_quota_and_forfeits_nothing(pi):
+    storage = make_resource(
+        "project-storage", name="Project storage", unit="TB", slurm_cluster="", charge_rule="none"
+    )
+    stored = make_allocation(pi=pi, awarded={storage: 30}, acronym="data")
+    table = allocation_quota(allocation=stored, resource=storage, today=date(2027, 9, 1))
+    assert (table.months, table.today, table.forfeited) == ([], None, 0)
+    assert quota_evaluate(today=date(2028, 5, 1)).forfeits == 0
+    assert balance(stored, storage) == Decimal(30)
+
+
+def test_end_forfeits_once_and_asks_for_the_report(allocation, booster, pi):
     gpu = make_resource("jupiter-cpu", name="JUPITER Cluster", unit="core-hours")
     used_up = make_allocation(pi=pi, awarded={gpu: 100}, acronym="done")
     add_usage(used_up, gpu, 100, on=date(2027, 5, 3))
-    add_usage(allocation, booster, 3_000, on=date(2027, 9, 1))
-    quota_evaluate(today=date(2028, 4, 30))
-    assert not LedgerEntry.objects.filter(kind=LedgerKind.FORFEIT).exists()
-
-    summary = quota_evaluate(today=date(2028, 5, 1))
+    quota_evaluate(today=date(2028, 5, 1))
     again = quota_evaluate(today=date(2028, 5, 2))
-
-    assert summary.forfeits == 1 and again.forfeits == 0 and again.emails == 0
-    entry = LedgerEntry.objects.get(kind=LedgerKind.FORFEIT)
-    tz = allocation.proposal.call.tz
-    assert (entry.allocation, entry.resource, entry.amount) == (
-        allocation,
-        booster,
-        Decimal("-9000.0000"),
-    )
-    assert entry.source == f"forfeit:{allocation.pk}:jupiter-booster:end"
-    assert entry.occurred_at == datetime(2028, 4, 30, 23, 59, 59, tzinfo=tz)
-    assert balance(allocation, booster) == 0
-    assert balance(used_up, gpu) == 0
+    assert (again.forfeits, again.emails) == (0, 0)
+    table = allocation_quota(allocation=used_up, resource=gpu, today=date(2028, 5, 1))
+    # Used at low priority in May: the later months' shares go unused and are forfeited.
+    assert -sum(amount for _, amount, _ in forfeits(used_up, gpu)) == table.forfeited
+    assert forfeits(used_up, gpu)[-1][0] == "2028-04"
 
     event = f"allocation-report-due:{allocation.pk}"
     subject = f"[Allot] {allocation.account}: final report due by 25 Jun 2028"

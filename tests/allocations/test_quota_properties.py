@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 from allocations.quota import QuotaEntry, months_of, quota_months
 
 START, END = date(2027, 5, 1), date(2028, 4, 30)
+AFTER = date(2028, 5, 1)
 
 days = st.integers(min_value=0, max_value=(END - START).days).map(
     lambda n: START + timedelta(days=n)
@@ -36,7 +37,10 @@ def test_normal_usage_plus_forfeits_is_what_was_awarded(award, used, added, toda
 
     total = award + sum((amount for _, amount in added), Decimal(0))
     assert result.awarded == total
-    assert sum(m.used_normal for m in result.months) + result.forfeited == total
+    # Once every month is over (months not begun show no forfeit yet):
+    final = quota_months(start=START, end=END, policy=policy, entries=entries, today=AFTER)
+    assert sum(m.used_normal for m in final.months) + final.forfeited == total
+    assert all(m.forfeited == 0 for m in result.months if m.time == "future")
     assert sum(m.used for m in result.months) == sum((a for _, a in used), Decimal(0))
     assert sum(m.share for m in result.months) == total
     for index, month in enumerate(result.months):

@@ -100,10 +100,25 @@ def test_changed_file_is_imported_again_charging_only_the_difference(tmp_path, a
 
     assert (again.report.duplicates, again.report.corrected, again.report.charged) == (1, 1, 1)
     assert used(allocation) == Decimal(8 + 12 + 8)
-    row = UsageFile.objects.get()
-    assert row.sha256 != first_sha
-    assert row.sha256 == again.sha256
+    rows = UsageFile.objects.order_by("pk")
+    assert [row.sha256 for row in rows] == [first_sha, again.sha256]
     assert import_usage_directory(directory=tmp_path) == []
+
+
+def test_content_imported_before_changes_nothing_under_any_name(tmp_path, allocation):
+    acct = allocation.account
+    write(tmp_path / "jupiter_1.txt", job(acct, "1"), job(acct, "2", elapsed=3600))
+    import_usage_directory(directory=tmp_path)
+    write(tmp_path / "jupiter_2.txt", job(acct, "2", elapsed=10800))  # job 2 re-reported
+    import_usage_directory(directory=tmp_path)
+    assert used(allocation) == Decimal(8 + 12)
+    # The first file's content again, under another name (and the old file rewritten the
+    # same): nothing changes, job 2 keeps its later report.
+    write(tmp_path / "jupiter_3.txt", job(acct, "1"), job(acct, "2", elapsed=3600))
+    (tmp_path / "jupiter_1.txt").touch()
+    assert import_usage_directory(directory=tmp_path) == []
+    assert used(allocation) == Decimal(8 + 12)
+    assert UsageFile.objects.count() == 2
 
 
 def test_cluster_comes_from_the_file_name(tmp_path, pi, booster):

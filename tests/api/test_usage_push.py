@@ -81,11 +81,11 @@ def test_the_import_runs_once_however_often_the_job_runs(
     usage_push_run(push_id=pushed["id"])
     usage_push_run(push_id=pushed["id"])
     assert LedgerEntry.objects.filter(allocation=allocation, kind=LedgerKind.USAGE).count() == 1
-    # The same file pushed again is charged nothing more: its jobs are duplicates.
+    # The same file pushed again is charged nothing more: its content was imported before.
     with django_capture_on_commit_callbacks(execute=True):
         again = push(client, raw, sacct(allocation.account)).json()
     report = UsagePush.objects.get(pk=again["id"]).report
-    assert (report["charged"], report["duplicates"]) == (0, 1)
+    assert (report["charged"], report["already_imported"]) == (0, True)
     assert LedgerEntry.objects.filter(allocation=allocation, kind=LedgerKind.USAGE).count() == 1
 
 

@@ -532,3 +532,22 @@ def test_an_existing_closed_call_is_used_instead_of_a_new_one(db):
     assert Proposal.objects.get(acronym="EO-VISION").call == waiting
     assert {r.proposal.call for r in Review.objects.select_related("proposal__call")} == {waiting}
     assert Review.objects.count() == 13
+
+
+def test_the_active_allocation_has_imported_usage_forfeits_and_low_priority(seeded):
+    from allocations.models import Allocation, UsageRecord
+    from allocations.selectors.ledger import allocation_ledgers
+
+    allocation = Allocation.objects.get(proposal__acronym="MOE-SCALE")
+    today = timezone.localdate(timezone=BERLIN)
+    [booster] = [
+        ledger
+        for ledger in allocation_ledgers(allocation=allocation, today=today)
+        if ledger.resource.code == "jupiter-booster"
+    ]
+    assert UsageRecord.objects.filter(account=allocation.account).count() > 0
+    assert booster.totals.used > 0
+    assert booster.quota.today is not None and booster.quota.today.state == "low_priority"
+    past = [m for m in booster.quota.months if m.time == "past"]
+    assert len(past) < 2 or any(m.forfeited > 0 for m in past)
+    assert "Demo data already present: nothing changed." in seed()

@@ -1,11 +1,18 @@
-"""``python manage.py import_usage FILE --cluster NAME [--dry-run]``: usage from Slurm.
+"""``python manage.py import_usage FILE --cluster NAME [--dry-run] [--json]``: usage from Slurm.
 
 FILE is ``sacct -a -X -P --format=JobIDRaw,Cluster,Account,User,Partition,State,Start,End,
-ElapsedRaw,AllocTRES`` output (any column order), or ``-`` for standard input. Prints the
-import's report; on a terminal, a progress bar (share of the file read, lines, lines per second)
-that redraws itself in place.
+ElapsedRaw,AllocTRES`` output (any column order), or ``-`` for standard input. Prints the first
+problems, the counts by kind and, per unknown account, its lines and the hours not charged (the
+whole report with ``--json``, and in the usage file's record); on a terminal, a progress bar
+(share of the file read, lines, lines per second) that redraws itself in place.
+
+Exit status, for cron: 0 imported clean (or content imported before: nothing changed),
+3 imported with problems (bad lines, unknown accounts or users; the rest went in), 4 not
+imported (the header lacks columns, the file is unreadable or no resource is on the cluster).
 """
 
+import hashlib
+import json as jsonlib
 import os
 import sys
 import time
@@ -14,10 +21,13 @@ from collections.abc import Iterable, Iterator
 from django.core.management.base import BaseCommand, CommandError
 
 from allocations.models import Resource
-from allocations.services.usage_import import usage_import
+from allocations.services.usage_import import Outcome, usage_import
 
 BAR_WIDTH = 30
 PROGRESS_EVERY = 20_000  # lines
+FIRST_PROBLEMS = 20  # printed; the rest are in --json and the usage file's report
+EXIT_PROBLEMS = 3
+EXIT_NOT_IMPORTED = 4
 
 
 class Command(BaseCommand):
@@ -29,16 +39,19 @@ class Command(BaseCommand):
         parser.add_argument(
             "--dry-run", action="store_true", help="report what would be written; write nothing"
         )
+        parser.add_argument("--json", action="store_true", help="print the whole report as JSON")
 
-    def handle(self, *args, file: str, cluster: str, dry_run: bool, **options):
+    def handle(self, *args, file: str, cluster: str, dry_run: bool, json: bool, **options):
         clusters = sorted(set(Resource.objects.values_list("slurm_cluster", flat=True)) - {""})
         if cluster not in clusters:
             known = ", ".join(clusters) or "none yet; set it on the resources in the admin"
             raise CommandError(
                 f"No resource is on Slurm cluster {cluster!r}, so none of its jobs could be "
-                f"charged. Clusters of the resources: {known}."
+                f"charged. Clusters of the resources: {known}.",
+                returncode=EXIT_NOT_IMPORTED,
             )
         try:
+            sha256 = None if file == "-" else _sha256(file)
             stream = (
                 sys.stdin
                 if file == "-"
@@ -46,20 +59,39 @@ class Command(BaseCommand):
             )
             size = 0 if file == "-" else os.fstat(stream.fileno()).st_size
         except OSError as error:
-            raise CommandError(f"Cannot read {file}: {error}") from error
-        progress = _Progress(self.stdout, size) if self.stdout.isatty() else None
+            raise CommandError(
+                f"Cannot read {file}: {error}", returncode=EXIT_NOT_IMPORTED
+            ) from error
+        progress = _Progress(self.stdout, size) if self.stdout.isatty() and not json else None
         with stream:
             lines = progress.counting(stream) if progress else stream
             report = usage_import(
                 lines=lines,
                 cluster=cluster,
+                source="(standard input)" if file == "-" else file,
+                sha256=sha256,
                 dry_run=dry_run,
                 progress=progress,
                 progress_every=PROGRESS_EVERY,
             )
         if progress:
             progress.done(report.lines_read)
-        self.stdout.write(str(report))
+        if json:
+            self.stdout.write(jsonlib.dumps(report.as_dict(), indent=2, ensure_ascii=False))
+        else:
+            self.stdout.write("\n".join(report.lines(first=FIRST_PROBLEMS)))
+        if report.outcome == Outcome.REFUSED:
+            sys.exit(EXIT_NOT_IMPORTED)
+        if report.outcome == Outcome.PROBLEMS:
+            sys.exit(EXIT_PROBLEMS)
+
+
+def _sha256(path: str) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        while chunk := f.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 class _Progress:

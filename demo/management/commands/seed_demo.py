@@ -1,7 +1,8 @@
 """Demo data for trying Allot on a laptop: resources, four calls, one account per role, and
 proposals in every state.
 
-Calls: last year's (decided), this half-year's (open), the next (upcoming) and, unless some call
+Calls: last year's (decided; its MOE-SCALE award has an allocation with imported usage),
+this half-year's (open), the next (upcoming) and, unless some call
 is already closed and waiting for its decisions, a "JUWELS AI" call that closed three weeks ago
 (in review). Proposals: in the open call a draft with an accepted co-investigator, a submitted
 one and a withdrawn one; in the decided call one awarded, one partially awarded, one
@@ -36,6 +37,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
+from allocations.models import Allocation
+from allocations.services.awards import allocation_create_for_award
+from allocations.services.usage_import import usage_import
 from demo.calls import (
     ACCOUNTS,
     BUDGETS,
@@ -61,9 +65,12 @@ from demo.data import (
     demo_score,
     description_pdf,
 )
+from demo.usage import sacct_lines
 from proposals.calls.enums import CallRoleKind
 from proposals.calls.models import Call, CallCriterion, CallRole
 from proposals.calls.services import call_create
+from proposals.decisions.enums import DecisionOutcome
+from proposals.decisions.models import AwardLine, Decision
 from proposals.review.enums import ConflictStatus, ReviewKind, ReviewState
 from proposals.review.models import Conflict, Review, ReviewScore, TechnicalRecommendation
 from proposals.review.selectors.assignment import REVIEWABLE
@@ -132,7 +139,54 @@ class Command(BaseCommand):
             # Detection as a manager would run it (idempotent): the exclusion in COSMO-EMU.
             tally.add("conflicts", count=conflicts_detect(call=closed))
             self._reviews(closed, users, manager, now, tally)
+            self._usage(last_year, manager, now, tally)
         self._report(tally, closed)
+
+    def _usage(self, call: Call, manager: User, now: datetime, tally: Tally) -> None:
+        """The awarded proposal of the decided call gets its decision, its allocation and a
+        generated sacct file imported through ``usage_import``: a used, partly forfeited
+        month and a low-priority one on the chart (``demo.usage``). Idempotent: the same
+        content is not imported twice; another day's content changes only what changed."""
+        proposal = Proposal.objects.filter(call=call, acronym="MOE-SCALE").first()
+        if proposal is None or not call.period_start <= now.date() <= call.period_end:
+            return
+        decision, created = Decision.objects.get_or_create(
+            proposal=proposal,
+            defaults={
+                "outcome": DecisionOutcome.AWARDED,
+                "decided_by": manager,
+                "published_at": call.decisions_published_at or now,
+            },
+        )
+        if created:
+            for request in proposal.requests.select_related("call_resource"):
+                AwardLine.objects.create(
+                    decision=decision, call_resource=request.call_resource, amount=request.amount
+                )
+            tally.add("decisions")
+        if not hasattr(proposal, "allocation"):
+            allocation_create_for_award(decision=decision, by=manager)
+            tally.add("allocations")
+        allocation = Allocation.objects.get(proposal=proposal)
+        booster = allocation.resources.select_related("resource").get(
+            resource__code="jupiter-booster"
+        )
+        months = (allocation.end.year - allocation.start.year) * 12 + (
+            allocation.end.month - allocation.start.month + 1
+        )
+        lines = sacct_lines(
+            account=allocation.account,
+            user=proposal.pi.email.split("@")[0],
+            cluster=booster.resource.slurm_cluster,
+            partition=booster.resource.slurm_partition,
+            start=allocation.start,
+            monthly_share=booster.awarded / months,
+            now=timezone.localtime(now, timezone.get_default_timezone()).replace(tzinfo=None),
+        )
+        report = usage_import(
+            lines=lines, cluster=booster.resource.slurm_cluster, source="seed_demo"
+        )
+        tally.add("usage records", count=report.charged + report.corrected)
 
     def _resources(self, tally: Tally) -> dict[str, Any]:
         resource_model = apps.get_model("allocations", "Resource")

@@ -19,7 +19,7 @@ from accounts.formatting import amount, format_instant
 from accounts.models import User
 from proposals.calls.models import Call
 from proposals.decisions.book import Block, Section, build_book
-from proposals.decisions.enums import BookState
+from proposals.decisions.enums import BOOK_LIFECYCLE, BookState
 from proposals.decisions.models import PanelBook
 from proposals.review.ranking import Ranking, RankingRow
 from proposals.review.selectors.ranking import call_ranking
@@ -49,9 +49,12 @@ def book_request(*, call: Call, reader: User, now: datetime | None = None) -> Pa
             reader=reader,
             defaults={"state": BookState.QUEUED, "requested_at": now},
         )
-        if not created:
-            book.state, book.requested_at, book.error = BookState.QUEUED, now, ""
-            book.save(update_fields=["state", "requested_at", "error"])
+        if not created and book.state != BookState.QUEUED:
+            book.requested_at, book.error = now, ""
+            BOOK_LIFECYCLE.move(book, BookState.QUEUED, also=("requested_at", "error"))
+        elif not created:
+            book.requested_at = now
+            book.save(update_fields=["requested_at"])
         transaction.on_commit(lambda: _enqueue(book.pk), robust=True)
     return book
 
@@ -78,14 +81,15 @@ def book_build(*, book_id: int, now: datetime | None = None) -> PanelBook | None
             data, proposals, pages = _book_pdf(book.call, book.reader, now or timezone.now())
         except Exception as exc:  # a broken book must say so, not stay "being built"
             log.exception("panel book failed", extra={"ctx_book": book.pk})
-            book.state, book.error = BookState.FAILED, str(exc)[:500]
-            book.save(update_fields=["state", "error"])
+            book.error = str(exc)[:500]
+            BOOK_LIFECYCLE.move(book, BookState.FAILED, also=("error",))
             return book
         old = book.file.name
         book.file.save(f"{book.pk}.pdf", ContentFile(data), save=False)
-        book.state, book.proposals, book.pages = BookState.READY, proposals, pages
-        book.built_at = now or timezone.now()
-        book.save(update_fields=["file", "state", "proposals", "pages", "built_at"])
+        book.proposals, book.pages, book.built_at = proposals, pages, now or timezone.now()
+        BOOK_LIFECYCLE.move(
+            book, BookState.READY, also=("file", "proposals", "pages", "built_at")
+        )
         if old:
             transaction.on_commit(lambda: book.file.storage.delete(old), robust=True)
     return book

@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('allocations', '0006_ledger_fewer_indexes'),
+        ('allocations', '0008_usage_per_day'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
