@@ -87,9 +87,7 @@ def book_build(*, book_id: int, now: datetime | None = None) -> PanelBook | None
         old = book.file.name
         book.file.save(f"{book.pk}.pdf", ContentFile(data), save=False)
         book.proposals, book.pages, book.built_at = proposals, pages, now or timezone.now()
-        BOOK_LIFECYCLE.move(
-            book, BookState.READY, also=("file", "proposals", "pages", "built_at")
-        )
+        BOOK_LIFECYCLE.move(book, BookState.READY, also=("file", "proposals", "pages", "built_at"))
         if old:
             transaction.on_commit(lambda: book.file.storage.delete(old), robust=True)
     return book
