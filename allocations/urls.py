@@ -1,6 +1,7 @@
 from django.urls import path
 
-from allocations.views import audit, manage, publishing, researcher
+from accounts.exports import FORMATS
+from allocations.views import audit, exports, manage, publishing, researcher
 from allocations.views.requests import request_decide
 
 urlpatterns = [
@@ -43,6 +44,24 @@ urlpatterns = [
     path("allocations/<int:pk>/logins/", manage.cluster_logins, name="allocation_cluster_logins"),
     # Managers
     path("manage/allocations/", manage.manage_allocations, name="manage_allocations"),
+    *[
+        path(
+            f"manage/allocations/export.{fmt}",
+            exports.allocations_export,
+            {"fmt": fmt},
+            name=f"allocations_export_{fmt}",
+        )
+        for fmt in FORMATS
+    ],
+    *[
+        path(
+            f"allocations/<int:pk>/usage.{fmt}",
+            exports.usage_export,
+            {"fmt": fmt},
+            name=f"allocation_usage_{fmt}",
+        )
+        for fmt in FORMATS
+    ],
     path("manage/allocations/<int:pk>/", manage.manage_allocation, name="manage_allocation"),
     path("manage/allocations/<int:pk>/adjust/", manage.allocation_adjust, name="allocation_adjust"),
     path("manage/requests/<int:request_pk>/decide/", request_decide, name="request_decide"),
