@@ -32,6 +32,12 @@ class AllocationsConfig(AppConfig):
 
         start_check_register(overdue_final_reports_message)
 
+        # PRODUCT §9: usage against award on the statistics page.
+        from allocations.selectors.statistics import usage_statistics
+        from proposals.decisions.hooks import usage_source_register
+
+        usage_source_register(usage_statistics)
+
         # PRODUCT §9: the home page lists awards to accept and final reports due, which
         # proposals cannot read (proposals.home.hooks).
         from allocations.selectors.waiting import waiting_in_allocations

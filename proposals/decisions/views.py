@@ -41,6 +41,7 @@ from proposals.decisions.forms import (
     StatisticsFilter,
     shown_from_post,
 )
+from proposals.decisions.hooks import usage_statistics
 from proposals.decisions.models import PanelBook
 from proposals.decisions.selectors import applicant, deciding
 from proposals.decisions.selectors.dashboard import call_dashboard
@@ -306,11 +307,13 @@ def manage_statistics(request: HttpRequest) -> HttpResponse:
     form = StatisticsFilter(request.GET or None)
     call = form.cleaned_data["call"] if form.is_valid() else None
     stats = call_statistics(call=call)
-    return render(
-        request,
-        "proposals/manage/statistics.html",
-        {"form": form, "stats": stats, "charts": _charts(stats) if stats.total.proposals else {}},
-    )
+    context = {
+        "form": form,
+        "stats": stats,
+        "charts": _charts(stats) if stats.total.proposals else {},
+        "usage": usage_statistics(call),
+    }
+    return render(request, "proposals/manage/statistics.html", context)
 
 
 # --- The panel's book (PRODUCT §9) ------------------------------------------------------------

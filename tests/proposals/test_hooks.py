@@ -50,3 +50,10 @@ def test_review_hears_when_what_conflicts_are_detected_from_changes():
 
     assert conflict_sources_listeners == [conflicts_refresh_for]
     assert identity_listeners == [conflicts_refresh_for_person]
+
+
+def test_allocations_gives_the_statistics_its_usage():
+    from allocations.selectors.statistics import usage_statistics
+    from proposals.decisions.hooks import usage_sources
+
+    assert usage_sources == [usage_statistics]

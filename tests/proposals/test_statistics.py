@@ -139,3 +139,22 @@ def test_only_managers_with_the_second_factor(client, published, pi, committee):
 def test_post_is_405(client, manager):
     client.force_login(manager)
     assert client.post(URL).status_code == 405
+
+
+def test_usage_against_award_lists_the_under_users(client, manager, pi, coi):
+    from tests.allocation_factories import add_usage
+    from tests.allocations.test_my_allocations import month_start, running
+    from tests.factories import make_resource
+
+    booster = make_resource()
+    allocation = running(pi, members=[coi], awarded={booster: 12_000}, acronym="moe")
+    add_usage(allocation, booster, 1_300, on=month_start(-1), user=coi)
+    client.force_login(manager)
+    html = client.get(URL).content.decode()
+
+    assert table_rows(html, "usage")[1] == ["GPU-hours", "12,000", "1,300", "10.8 %", "0"]
+    under = table_rows(html, "under-users")[1:]
+    assert [row[:3] for row in under] == [
+        [allocation.account, "Paula Investigator", "JUPITER Booster"]
+    ]
+    assert "1 active allocation used less than 50 % of what was due so far" in html
