@@ -159,21 +159,7 @@ def decisions_mark_published(
         if missing:
             raise MissingDecisions(missing)
         early = _early_publication(locked, proposals, now, reason)
-        by_outcome: dict[str, list[int]] = {outcome: [] for outcome in DecisionOutcome.values}
-        for proposal in proposals:
-            decision = decisions[proposal.pk]
-            by_outcome[decision.outcome].append(proposal.pk)
-            decision.published_at = now
-            decision.proposal = proposal
-        Decision.objects.filter(pk__in=[d.pk for d in decisions.values()]).update(published_at=now)
-        for outcome, ids in by_outcome.items():
-            if ids:
-                PROPOSAL_LIFECYCLE.move_all(
-                    Proposal.objects.filter(pk__in=ids), ProposalStatus(outcome)
-                )
-        for proposal in proposals:
-            # lifecycle: the objects see what move_all wrote
-            proposal.status = ProposalStatus(decisions[proposal.pk].outcome)
+        by_outcome = _publish_each(proposals, decisions, now)
         locked.decisions_published_at = now
         locked.save(update_fields=["decisions_published_at", "updated_at"])
         closed = _close_pending_reviews(locked)
@@ -192,6 +178,29 @@ def decisions_mark_published(
         )
     call.decisions_published_at = now
     return [decisions[proposal.pk] for proposal in proposals]
+
+
+def _publish_each(
+    proposals: list[Proposal], decisions: dict[int, Decision], now: datetime
+) -> dict[str, list[int]]:
+    """Publish each decision and move each proposal to its outcome; returns the proposal ids
+    per outcome. The caller holds the locks."""
+    by_outcome: dict[str, list[int]] = {outcome: [] for outcome in DecisionOutcome.values}
+    for proposal in proposals:
+        decision = decisions[proposal.pk]
+        by_outcome[decision.outcome].append(proposal.pk)
+        decision.published_at = now
+        decision.proposal = proposal
+    Decision.objects.filter(pk__in=[d.pk for d in decisions.values()]).update(published_at=now)
+    for outcome, ids in by_outcome.items():
+        if ids:
+            PROPOSAL_LIFECYCLE.move_all(
+                Proposal.objects.filter(pk__in=ids), ProposalStatus(outcome)
+            )
+    for proposal in proposals:
+        # lifecycle: the objects see what move_all wrote
+        proposal.status = ProposalStatus(decisions[proposal.pk].outcome)
+    return by_outcome
 
 
 def decision_respond(
