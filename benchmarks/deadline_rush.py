@@ -149,7 +149,6 @@ def main() -> None:
     args = parser.parse_args()
 
     import redis
-    import requests
 
     port = free_port()
     media = tempfile.mkdtemp(prefix="allot-rush-media-")
@@ -181,62 +180,8 @@ def main() -> None:
     origin = f"https://127.0.0.1:{port}"
     proxy = {"X-Forwarded-Proto": "https"}
     try:
-        # Each applicant opens their proposal page (over HTTP, signed in): the CSRF cookie and
-        # the form's token, as a browser would have them before pressing Submit.
-        prepared = []
-        for user_pk, proposal_pk, session_key in people:
-            page = requests.get(
-                f"{base}/proposals/{proposal_pk}/",
-                headers={**proxy, "Cookie": f"{session_cookie}={session_key}"},
-                allow_redirects=False,
-                timeout=30,
-            )
-            token = page.cookies.get(csrf_cookie)
-            marker = 'name="csrfmiddlewaretoken" value="'
-            start = page.text.find(marker)
-            if page.status_code != 200 or not token or start < 0:
-                sys.exit(f"proposal page of applicant {user_pk}: {page.status_code}")
-            form_token = page.text[start + len(marker) :].split('"', 1)[0]
-            prepared.append((user_pk, proposal_pk, session_key, token, form_token))
-
-        barrier = threading.Barrier(len(prepared))
-        results: dict[int, tuple[float, str]] = {}
-
-        def submit(user_pk, proposal_pk, session_key, token, form_token) -> None:
-            url = f"{base}/proposals/{proposal_pk}/submit/"
-            headers = {
-                **proxy,
-                "Cookie": f"{session_cookie}={session_key}; {csrf_cookie}={token}",
-                "Origin": origin,
-                "Referer": f"{origin}/proposals/{proposal_pk}/",
-            }
-            with requests.Session() as http:
-                barrier.wait(timeout=60)
-                begin = time.perf_counter()
-                try:
-                    answer = http.post(
-                        url,
-                        data={"csrfmiddlewaretoken": form_token},
-                        headers=headers,
-                        allow_redirects=False,
-                        timeout=60,
-                    )
-                    expected = f"/proposals/{proposal_pk}/"
-                    if answer.status_code == 302 and answer.headers["Location"] == expected:
-                        outcome = ""
-                    else:
-                        outcome = f"HTTP {answer.status_code} {answer.headers.get('Location', '')}"
-                except requests.RequestException as exc:
-                    outcome = f"{type(exc).__name__}: {exc}"
-                results[user_pk] = (time.perf_counter() - begin, outcome)
-
-        threads = [threading.Thread(target=submit, args=row) for row in prepared]
-        rush = time.perf_counter()
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        wall = time.perf_counter() - rush
+        prepared = prepare(base, proxy, people, session_cookie, csrf_cookie)
+        results, wall = rush(base, origin, proxy, prepared, session_cookie, csrf_cookie)
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)
@@ -256,6 +201,76 @@ def main() -> None:
     print(f"errors: {len(errors)}")
     for error in errors:
         print(f"  {error}")
+
+
+def prepare(base: str, proxy: dict, people, session_cookie: str, csrf_cookie: str) -> list:
+    """Each applicant opens their proposal page (over HTTP, signed in): the CSRF cookie and the
+    form's token, as a browser would have them before pressing Submit."""
+    import requests
+
+    prepared = []
+    for user_pk, proposal_pk, session_key in people:
+        page = requests.get(
+            f"{base}/proposals/{proposal_pk}/",
+            headers={**proxy, "Cookie": f"{session_cookie}={session_key}"},
+            allow_redirects=False,
+            timeout=30,
+        )
+        token = page.cookies.get(csrf_cookie)
+        marker = 'name="csrfmiddlewaretoken" value="'
+        start = page.text.find(marker)
+        if page.status_code != 200 or not token or start < 0:
+            sys.exit(f"proposal page of applicant {user_pk}: {page.status_code}")
+        form_token = page.text[start + len(marker) :].split('"', 1)[0]
+        prepared.append((user_pk, proposal_pk, session_key, token, form_token))
+    return prepared
+
+
+def rush(
+    base: str, origin: str, proxy: dict, prepared: list, session_cookie: str, csrf_cookie: str
+) -> tuple[dict[int, tuple[float, str]], float]:
+    """Every applicant submits at once (a thread each behind a barrier); the seconds and the
+    error ("" when none) per applicant, and the wall time of the whole rush."""
+    import requests
+
+    barrier = threading.Barrier(len(prepared))
+    results: dict[int, tuple[float, str]] = {}
+
+    def submit(user_pk, proposal_pk, session_key, token, form_token) -> None:
+        url = f"{base}/proposals/{proposal_pk}/submit/"
+        headers = {
+            **proxy,
+            "Cookie": f"{session_cookie}={session_key}; {csrf_cookie}={token}",
+            "Origin": origin,
+            "Referer": f"{origin}/proposals/{proposal_pk}/",
+        }
+        with requests.Session() as http:
+            barrier.wait(timeout=60)
+            begin = time.perf_counter()
+            try:
+                answer = http.post(
+                    url,
+                    data={"csrfmiddlewaretoken": form_token},
+                    headers=headers,
+                    allow_redirects=False,
+                    timeout=60,
+                )
+                expected = f"/proposals/{proposal_pk}/"
+                if answer.status_code == 302 and answer.headers["Location"] == expected:
+                    outcome = ""
+                else:
+                    outcome = f"HTTP {answer.status_code} {answer.headers.get('Location', '')}"
+            except requests.RequestException as exc:
+                outcome = f"{type(exc).__name__}: {exc}"
+            results[user_pk] = (time.perf_counter() - begin, outcome)
+
+    threads = [threading.Thread(target=submit, args=row) for row in prepared]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results, time.perf_counter() - started
 
 
 def check_outcome(call_pk: int, people, broker) -> list[str]:

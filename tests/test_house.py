@@ -30,7 +30,6 @@ OVERSIZED = {
     "api/endpoints.py": 578,
     "demo/management/commands/seed_demo.py": 545,
     "proposals/review/services/conflicts.py conflicts_refresh": 117,
-    "benchmarks/deadline_rush.py main": 116,
 }
 
 
