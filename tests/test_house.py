@@ -26,7 +26,6 @@ OVERSIZED = {
     "allocations/services/usage_import.py": 765,
     "proposals/calls/services.py": 610,
     "proposals/review/services/conflicts.py": 590,
-    "proposals/submission/services/lifecycle.py": 513,
     "api/endpoints.py": 578,
     "demo/management/commands/seed_demo.py": 545,
     "proposals/review/services/conflicts.py conflicts_refresh": 117,

@@ -10,7 +10,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
-from django.db.models import Prefetch, prefetch_related_objects
+from django.db.models import prefetch_related_objects
 from django.utils import timezone
 from django.utils.text import get_text_list
 from django.utils.translation import gettext as _
@@ -22,21 +22,20 @@ from notifications.enums import EmailKind
 from notifications.services import outbox_queue_each
 from proposals.calls.enums import AuditAction, CallStatus
 from proposals.calls.hooks import conflict_sources_changed, continuable, start_refusal
-from proposals.calls.models import Call, CallResource
+from proposals.calls.models import Call
 from proposals.calls.rules import call_accepts_submissions
 from proposals.calls.services import audit_record
-from proposals.submission.enums import PROPOSAL_LIFECYCLE, WITHDRAWABLE, ProposalStatus, TeamStatus
+from proposals.submission.enums import PROPOSAL_LIFECYCLE, WITHDRAWABLE, ProposalStatus
 from proposals.submission.models import (
     PROPOSAL_FIELDS,
-    Attachment,
     Proposal,
     ProposalVersion,
     ResourceRequest,
     ScalingPoint,
-    TeamMember,
 )
 from proposals.submission.rules import is_pi
 from proposals.submission.selectors.completeness import Problem, proposal_problems
+from proposals.submission.services.snapshot import proposal_snapshot, submission_prefetches
 
 
 class DeadlinePassed(ValidationError):
@@ -64,29 +63,6 @@ def _lock(proposal: Proposal) -> Proposal:
     )
 
 
-def _submission_prefetches() -> list[Prefetch]:
-    """What checking and freezing a proposal reads, each in one query and in the order the
-    snapshot keeps (``accepted_team``: the co-investigators who accepted)."""
-    return [
-        Prefetch(
-            "requests",
-            ResourceRequest.objects.select_related("call_resource__resource").order_by(
-                "call_resource__resource__name", "id"
-            ),
-        ),
-        Prefetch("scaling", ScalingPoint.objects.order_by("position", "gpus")),
-        Prefetch("attachments", Attachment.objects.order_by("kind", "uploaded_at", "id")),
-        Prefetch(
-            "team",
-            TeamMember.objects.filter(status=TeamStatus.ACCEPTED)
-            .select_related("user")
-            .order_by("invited_at", "id"),
-            to_attr="accepted_team",
-        ),
-        Prefetch("call__call_resources", CallResource.objects.select_related("resource")),
-    ]
-
-
 def _refresh(proposal: Proposal, source: Proposal, fields: tuple[str, ...]) -> None:
     """Let the caller's object see what the service wrote."""
     for name in fields:
@@ -100,7 +76,7 @@ def _require_pi(user: User, proposal: Proposal, message: str) -> None:
 
 def _team_recipients(proposal: Proposal) -> list[User]:
     """The PI first, then every co-investigator who accepted, each once."""
-    prefetch_related_objects([proposal], *_submission_prefetches()[3:4])
+    prefetch_related_objects([proposal], *submission_prefetches()[3:4])
     people = {proposal.pi_id: proposal.pi}
     for member in proposal.accepted_team:  # type: ignore[attr-defined]
         assert member.user is not None  # team_accepted_has_user: accepted means a user
@@ -224,65 +200,6 @@ def _check_deadline(call: Call, now: datetime) -> None:
         )
 
 
-def proposal_snapshot(proposal: Proposal) -> dict[str, Any]:
-    """Everything a submission freezes, as JSON: the fields, the PI, the accepted team, the
-    requests, the scaling table and the current attachments.
-
-    Reads what ``_submission_prefetches`` names, loading whatever is not prefetched yet."""
-    prefetch_related_objects([proposal], *_submission_prefetches())
-    team = proposal.accepted_team  # type: ignore[attr-defined]
-    requests = proposal.requests.all()
-    attachments = [a for a in proposal.attachments.all() if a.replaced_at is None]
-    return {
-        "reference": proposal.reference,
-        "call": {"id": proposal.call_id, "code": proposal.call.code, "name": proposal.call.name},
-        "fields": {
-            name: (str(value) if name == "pi_country" else value)
-            for name in PROPOSAL_FIELDS
-            for value in [getattr(proposal, name)]
-        },
-        "pi": {
-            "name": proposal.pi.display_name,
-            "email": proposal.pi.email,
-            "affiliation": proposal.pi_affiliation,
-        },
-        "team": [
-            {
-                "name": user.display_name,
-                "email": user.email,
-                "affiliation": user.affiliation,
-            }
-            for member in team
-            # Always a user: the constraint team_accepted_has_user.
-            if (user := member.user) is not None
-        ],
-        "requests": [
-            {
-                "resource": request.call_resource.resource.name,
-                "unit": request.call_resource.resource.unit,
-                "amount": str(request.amount),
-                "justification": request.justification,
-            }
-            for request in requests
-        ],
-        "scaling": [
-            {"gpus": point.gpus, "seconds_per_step": str(point.seconds_per_step)}
-            for point in proposal.scaling.all()
-        ],
-        "attachments": [
-            {
-                "id": attachment.pk,
-                "kind": attachment.kind,
-                "original_name": attachment.original_name,
-                "pages": attachment.pages,
-                "size": attachment.size,
-                "sha256": attachment.sha256,
-            }
-            for attachment in attachments
-        ],
-    }
-
-
 def proposal_submit(
     *, proposal: Proposal, by: User, now: datetime | None = None
 ) -> ProposalVersion:
@@ -307,7 +224,7 @@ def proposal_submit(
     with transaction.atomic():
         locked = _lock(proposal)
         _require_pi(by, locked, _("Only the principal investigator can submit this proposal."))
-        prefetch_related_objects([locked], *_submission_prefetches())
+        prefetch_related_objects([locked], *submission_prefetches())
         if locked.status != ProposalStatus.DRAFT:
             raise ValidationError(
                 _("Only a draft can be submitted; this proposal is %(status)s.")
