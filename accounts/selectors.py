@@ -1,5 +1,6 @@
 """Reads about people and their profiles."""
 
+from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.utils.translation import gettext as _
 
@@ -45,4 +46,23 @@ def active_call_managers() -> list[User]:
         User.objects.filter(groups__name=settings.CALL_MANAGERS_GROUP, is_active=True)
         .distinct()
         .order_by("email", "pk")
+    )
+
+
+def user_for_email(email: str) -> User | None:
+    """The account that owns ``email``: a verified address first, else the account's own email.
+
+    An account whose address is still waiting for verification is not matched: whoever typed
+    it has not shown that the mailbox is theirs. Such a role is claimed on verification.
+    """
+    address = (
+        EmailAddress.objects.filter(email__iexact=email, verified=True)
+        .select_related("user")
+        .first()
+    )
+    if address is not None:
+        return address.user
+    unverified = EmailAddress.objects.filter(email__iexact=email, verified=False)
+    return (
+        User.objects.filter(email__iexact=email).exclude(pk__in=unverified.values("user")).first()
     )

@@ -15,7 +15,7 @@ def _record_sign_in(sender, request, user, **kwargs) -> None:
     from django.urls import reverse
 
     from accounts.middleware import session_passed_second_factor
-    from proposals.calls.services import sign_in_record
+    from proposals.calls.audit import sign_in_record
 
     response = kwargs.get("response")
     location = response.get("Location", "") if response is not None else ""
@@ -24,7 +24,7 @@ def _record_sign_in(sender, request, user, **kwargs) -> None:
 
 
 def _record_manager_role(**kwargs) -> None:
-    from proposals.calls.services import manager_role_record
+    from proposals.calls.audit import manager_role_record
 
     manager_role_record(**kwargs)
 

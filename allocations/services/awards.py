@@ -14,7 +14,7 @@ from django.utils.text import slugify
 from accounts.models import User
 from allocations.enums import LedgerKind
 from allocations.models import Allocation, AllocationMember, AllocationResource, LedgerEntry
-from proposals.calls.services import audit_record
+from proposals.calls.audit import audit_record
 from proposals.decisions.enums import AWARDING
 from proposals.decisions.models import Decision
 from proposals.submission.enums import TeamStatus

@@ -17,7 +17,7 @@ from accounts.rules import is_call_manager
 from allocations.enums import LedgerKind
 from allocations.models import Allocation, AllocationResource, LedgerEntry, Resource
 from allocations.selectors.ledger import balance
-from proposals.calls.services import audit_record
+from proposals.calls.audit import audit_record
 
 
 def _plain(value: Decimal) -> str:

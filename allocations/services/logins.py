@@ -15,7 +15,7 @@ from accounts.models import User
 from accounts.rules import is_call_manager
 from allocations.enums import LoginSource
 from allocations.models import SLURM_USER_RE, ClusterLogin, Resource
-from proposals.calls.services import audit_record
+from proposals.calls.audit import audit_record
 
 logger = logging.getLogger(__name__)
 

@@ -14,7 +14,7 @@ from allocations.models import (
     AllocationMember,
 )
 from allocations.services.common import lock_allocation, require_pi
-from proposals.calls.services import audit_record
+from proposals.calls.audit import audit_record
 
 
 def allocation_member_add(*, allocation: Allocation, email: str, by: User) -> AllocationMember:

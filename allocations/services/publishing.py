@@ -21,8 +21,8 @@ from allocations.models import Allocation, LedgerEntry
 from allocations.services.awards import allocation_create_for_award
 from notifications.enums import EmailKind
 from notifications.services import outbox_queue_each
+from proposals.calls.audit import audit_record
 from proposals.calls.models import AuditEntry, Call
-from proposals.calls.services import audit_record
 from proposals.decisions.enums import AWARDING, DecisionOutcome
 from proposals.decisions.models import Decision
 from proposals.decisions.selectors.applicant import team_recipients

@@ -18,7 +18,7 @@ from allocations.models import (
 )
 from allocations.selectors.researcher import final_report_due, local_today
 from allocations.services.common import day_text, lock_allocation, require_pi
-from proposals.calls.services import audit_record
+from proposals.calls.audit import audit_record
 from proposals.submission.pdfcheck import download_name, inspect_pdf, sha256_of
 
 log = logging.getLogger(__name__)

@@ -23,7 +23,7 @@ from allocations.services.common import day_text, lock_allocation, require_pi
 from allocations.services.ledger import allocation_adjust
 from notifications.enums import EmailKind
 from notifications.services import outbox_queue, outbox_queue_each
-from proposals.calls.services import audit_record
+from proposals.calls.audit import audit_record
 
 
 def allocation_request_create(

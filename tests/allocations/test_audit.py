@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from allocations.selectors.audit import AUDIT_PAGE_SIZE, Change
 from allocations.services.ledger import allocation_adjust
-from proposals.calls.services import audit_record
+from proposals.calls.audit import audit_record
 from tests.allocation_factories import make_allocation
 from tests.factories import make_call, make_resource
 from tests.proposals.helpers import assert_guarded

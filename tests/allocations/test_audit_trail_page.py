@@ -10,7 +10,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from proposals.calls.services import audit_record
+from proposals.calls.audit import audit_record
 from tests.conftest import force_login_without_second_factor, make_manager
 from tests.factories import make_call
 from tests.proposals.helpers import assert_guarded

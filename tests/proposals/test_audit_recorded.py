@@ -338,7 +338,7 @@ def test_the_database_refuses_to_change_or_delete_an_entry(manager):
     call = make_call()
     entry = AuditEntry.objects.get(action="call.created") if AuditEntry.objects.exists() else None
     if entry is None:
-        from proposals.calls.services import audit_record
+        from proposals.calls.audit import audit_record
 
         entry = audit_record(subject=call, action="call.archived", actor=manager, call=call)
     for sql in (
@@ -357,7 +357,7 @@ def test_the_database_refuses_to_change_or_delete_an_entry(manager):
 
 def test_deleting_a_person_keeps_their_name_in_the_trail(manager):
     call = make_call()
-    from proposals.calls.services import audit_record
+    from proposals.calls.audit import audit_record
 
     entry = audit_record(subject=call, action="call.archived", actor=manager, call=call)
     User.objects.filter(pk=manager.pk).delete()

@@ -12,9 +12,9 @@ from django.utils.text import get_text_list
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from proposals.calls.audit import audit_record
 from proposals.calls.models import Call
 from proposals.calls.rules import can_manage_call
-from proposals.calls.services import audit_record
 from proposals.decisions.enums import (
     AWARD_RESPONSE_LIFECYCLE,
     AWARDING,

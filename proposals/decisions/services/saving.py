@@ -12,9 +12,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from proposals.calls.audit import audit_record
 from proposals.calls.models import Call
 from proposals.calls.rules import can_manage_call
-from proposals.calls.services import audit_record
 from proposals.decisions.enums import DecisionOutcome
 from proposals.decisions.models import AwardLine, Decision
 from proposals.decisions.selectors.amounts import default_amount, default_amounts

@@ -29,9 +29,9 @@ from accounts.formatting import format_instant
 from accounts.models import User
 from notifications.enums import EmailKind
 from notifications.services import Outgoing, outbox_queue_many
+from proposals.calls.audit import audit_entry, audit_record
 from proposals.calls.enums import AuditAction, CallRoleKind
 from proposals.calls.models import AuditEntry, Call, CallRole
-from proposals.calls.services import audit_entry, audit_record
 from proposals.review.enums import (
     ACTIVE_REVIEW_STATES,
     BLOCKING_CONFLICTS,

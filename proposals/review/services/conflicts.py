@@ -21,10 +21,10 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from proposals.calls.audit import audit_entry, audit_record
 from proposals.calls.enums import AuditAction, CallRoleKind
 from proposals.calls.models import AuditEntry, Call, CallRole
 from proposals.calls.rules import can_manage_call, is_committee_member
-from proposals.calls.services import audit_entry, audit_record
 from proposals.review.enums import (
     ACTIVE_REVIEW_STATES,
     CONFLICT_LIFECYCLE,

@@ -39,10 +39,10 @@ from accounts.models import User
 from accounts.selectors import active_call_managers
 from notifications.enums import EmailKind
 from notifications.services import outbox_queue_each
+from proposals.calls.audit import audit_record
 from proposals.calls.enums import AuditAction
 from proposals.calls.models import Call
 from proposals.calls.rules import can_manage_call
-from proposals.calls.services import audit_record
 from proposals.review.enums import REVIEW_LIFECYCLE, ReviewState
 from proposals.review.models import Review
 from proposals.review.rules import has_blocking_conflict

@@ -20,11 +20,11 @@ from accounts.models import User
 from accounts.selectors import profile_missing_fields
 from notifications.enums import EmailKind
 from notifications.services import outbox_queue_each
+from proposals.calls.audit import audit_record
 from proposals.calls.enums import AuditAction, CallStatus
 from proposals.calls.hooks import conflict_sources_changed, continuable, start_refusal
 from proposals.calls.models import Call
 from proposals.calls.rules import call_accepts_submissions
-from proposals.calls.services import audit_record
 from proposals.submission.enums import PROPOSAL_LIFECYCLE, WITHDRAWABLE, ProposalStatus
 from proposals.submission.models import (
     PROPOSAL_FIELDS,

@@ -17,12 +17,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from accounts.selectors import user_for_email
 from notifications.enums import EmailKind, SecretLink
 from notifications.models import OutboxMessage
 from notifications.services import outbox_queue
 from proposals.calls.hooks import conflict_sources_changed
 from proposals.calls.rules import call_accepts_submissions
-from proposals.calls.services import user_for_email
 from proposals.submission.enums import TEAM_LIFECYCLE, ProposalStatus, TeamStatus
 from proposals.submission.models import Proposal, TeamMember
 from proposals.submission.rules import can_manage_team, is_pi
