@@ -1,7 +1,10 @@
 from django.http import HttpRequest, JsonResponse
 from django.urls import path, re_path
 
-from api import views
+from api import (
+    endpoints_allocations,  # noqa: F401  (registers its operations on ``api``)
+    views,
+)
 from api.endpoints import api
 
 

@@ -22,6 +22,7 @@ Statuses: 200 shown, 403 may know it exists but not see this, 404 may not know i
 
 import csv
 import io
+import json
 from dataclasses import dataclass
 from datetime import timedelta
 from html.parser import HTMLParser
@@ -308,10 +309,28 @@ class _ScoreCells(HTMLParser):
             self._term += data
 
 
+def _json_scores(value) -> list[str]:
+    """Every value under a key that names a score, anywhere in an API answer."""
+    if isinstance(value, dict):
+        return [
+            found
+            for key, item in value.items()
+            for found in (
+                [str(item)] if "score" in key and not isinstance(item, dict | list) else []
+            )
+            + _json_scores(item)
+        ]
+    if isinstance(value, list):
+        return [found for item in value for found in _json_scores(item)]
+    return []
+
+
 def shown_scores(response, body: str) -> str:
     """Only what the page shows as scores, one cell a line: never a number that happens to
     stand in a timestamp, a token or an id (a substring of the whole page would match
     "3.83" in "…:33.831…" at some instants). For the CSV export: its "Score" column."""
+    if response.get("Content-Type", "").startswith("application/json"):
+        return "\n".join(_json_scores(json.loads(body or "null")))
     if response.get("Content-Type", "").startswith("text/csv"):
         rows = list(csv.reader(io.StringIO(body)))
         if not rows or "Score" not in rows[0]:
