@@ -11,8 +11,9 @@ from decimal import Decimal
 import pytest
 from django.test import Client
 from django.urls import reverse
-from django.utils import dateformat, timezone
+from django.utils import timezone
 
+from accounts.formatting import format_instant
 from proposals.submission.models import Proposal, ScalingPoint
 from tests.factories import make_call
 from tests.proposal_factories import add_member, make_proposal
@@ -172,7 +173,7 @@ def test_both_changing_a_field_is_refused_with_theirs_beside_it_then_goes_throug
         draft.updated_by,
     ) == ("Carl's better title", "CARL", "Original abstract", 2, coi)
     page = response.content.decode()
-    saved_at = dateformat.format(timezone.localtime(draft.updated_at), "j M Y, H:i:s T")
+    saved_at = format_instant(draft.updated_at, timezone.get_current_timezone())
     assert f"Carl Coinvestigator saved this proposal at {saved_at} after you opened it." in page
     assert "Your changes have NOT been saved." in page
     assert html.escape(BOTH_CHANGED) in page
