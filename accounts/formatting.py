@@ -59,12 +59,10 @@ def duration_text(delta: timedelta) -> str:
     hours, rest = divmod(rest, 3600)
     minutes = rest // 60
 
-    def part(count: int, singular: str, plural: str) -> str:
-        return ngettext(singular, plural, count) % {"count": count}
-
-    day_text = part(days, "%(count)d day", "%(count)d days")
-    hour_text = part(hours, "%(count)d hour", "%(count)d hours")
-    minute_text = part(minutes, "%(count)d minute", "%(count)d minutes")
+    # Each ngettext call names its strings itself, so that makemessages finds them.
+    day_text = ngettext("%(count)d day", "%(count)d days", days) % {"count": days}
+    hour_text = ngettext("%(count)d hour", "%(count)d hours", hours) % {"count": hours}
+    minute_text = ngettext("%(count)d minute", "%(count)d minutes", minutes) % {"count": minutes}
     if days:
         return f"{day_text} {hour_text}" if hours else day_text
     if hours:

@@ -1,10 +1,16 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from accounts.fields import NameField
 from accounts.models import User
 from api.enums import EXPIRY_DAYS, TokenScope
 from api.rules import may_choose_scope
+
+
+def _expiry_label(days: int) -> str:
+    """Read when the form is built, so in the reader's language."""
+    return ngettext("%(count)d day", "%(count)d days", days) % {"count": days}
 
 
 class TokenForm(forms.Form):
@@ -17,7 +23,7 @@ class TokenForm(forms.Form):
     days = forms.TypedChoiceField(
         label=_("Expires after"),
         coerce=int,
-        choices=[(days, _("%(days)d days") % {"days": days}) for days in EXPIRY_DAYS],
+        choices=lambda: [(days, _expiry_label(days)) for days in EXPIRY_DAYS],
         initial=90,
     )
 

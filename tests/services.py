@@ -51,3 +51,8 @@ def require_chromium() -> str:
     if not (os.path.exists(CHROMIUM) or shutil.which(CHROMIUM)):
         missing(f"Chromium is not installed at {CHROMIUM} (apt-get install chromium)")
     return CHROMIUM
+
+
+def require_gettext() -> None:
+    if shutil.which("msgfmt") is None or shutil.which("xgettext") is None:
+        missing("GNU gettext (msgfmt, xgettext) is not installed (apt-get install gettext)")

@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from accounts.formatting import format_instant
 from accounts.models import User
 from allocations.models import Allocation
+from allocations.selectors.audit_words import key_label, value_text
 from proposals.calls.enums import AuditAction
 from proposals.calls.models import AuditEntry, Call
 from proposals.submission.models import Proposal
@@ -111,7 +112,10 @@ class AuditRow:
     def changes(self) -> list[Change]:
         before, after = self.entry.before or {}, self.entry.after or {}
         keys = sorted(set(before) | set(after))  # PostgreSQL's jsonb does not keep the order
-        return [Change(k, _text(before.get(k)), _text(after.get(k))) for k in keys]
+        return [
+            Change(key_label(k), value_text(_text(before.get(k))), value_text(_text(after.get(k))))
+            for k in keys
+        ]
 
 
 def _text(value: object) -> str:

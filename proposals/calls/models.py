@@ -206,7 +206,10 @@ class CallResource(models.Model):
 
     call = models.ForeignKey(Call, on_delete=models.CASCADE, related_name="call_resources")
     resource = models.ForeignKey(
-        "allocations.Resource", on_delete=models.PROTECT, related_name="call_resources"
+        "allocations.Resource",
+        on_delete=models.PROTECT,
+        related_name="call_resources",
+        verbose_name=_("resource"),
     )
     budget = models.DecimalField(_("budget"), max_digits=14, decimal_places=2)
     min_request = models.DecimalField(
