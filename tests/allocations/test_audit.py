@@ -6,6 +6,8 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext
 
 from allocations.selectors.audit import AUDIT_PAGE_SIZE, Change
 from allocations.services.ledger import allocation_adjust
@@ -90,7 +92,8 @@ def test_a_proposal_is_named_by_its_reference_and_linked(manager_client, allocat
     assert (row.subject, row.subject_url, row.changes) == (
         proposal.reference,
         reverse("proposal_detail", args=[proposal.pk]),
-        [Change("status", "draft", "submitted")],
+        # recorded as the states' codes, read as their names
+        [Change("status", "Draft", "Submitted")],
     )
 
 
@@ -161,3 +164,26 @@ def test_an_unknown_call_is_404(manager_client):
 
 def test_the_trail_refuses_post(manager_client, allocation):
     assert manager_client.post(url(allocation.proposal.call)).status_code == 405
+
+
+def test_keys_and_states_read_in_the_readers_language(manager_client, allocation, pi):
+    """Entries keep the English they were written in; the trail reads them in German."""
+    proposal = allocation.proposal
+    audit_record(
+        subject=proposal,
+        action="proposal.submitted",
+        actor=pi,
+        call=proposal.call,
+        before={"status": "Draft", "new_end": ""},
+        after={"status": "submitted", "new_end": "2027-05-01", "budget: GPU": "Ada Lovelace"},
+    )
+
+    row = manager_client.get(url(proposal.call)).context["rows"][0]
+
+    with translation.override("de"):
+        assert row.changes == [
+            Change(gettext("budget: %(resource)s") % {"resource": "GPU"}, "", "Ada Lovelace"),
+            Change(gettext("new end date"), "", "2027-05-01"),
+            Change(gettext("status"), gettext("Draft"), gettext("Submitted")),
+        ]
+        assert "status" not in {gettext("status"), gettext("Draft").lower()}
