@@ -13,7 +13,9 @@ from django.utils import timezone
 from proposals.calls.enums import CallRoleKind
 from proposals.review.enums import ConflictReason, ConflictStatus, ReviewState
 from proposals.review.models import Conflict, Review
+from proposals.review.selectors.conflicts import CONFLICTS_PAGE_SIZE
 from proposals.submission.services.lifecycle import proposal_submit
+from tests.conftest import make_user
 from tests.factories import make_call
 from tests.proposal_factories import add_call_role, complete_proposal
 from tests.proposals.helpers import assert_guarded
@@ -269,3 +271,31 @@ def test_constant_queries_with_one_and_three_conflicts(
     assert len(reviewers_listed(first)) == 1
     assert len(reviewers_listed(second)) == 3
     assert len(three) == len(one)
+
+
+def test_a_page_of_conflicts_at_a_time_with_the_undecided_first(
+    client, manager, call, proposal, pi
+):
+    """A call's first detection finds tens of thousands of pairs: the page builds one page of
+    rows, the undecided first, and counts the rest in the query."""
+    reviewers = [
+        make_user(f"r{i:02d}@pool.example", full_name=f"Reviewer {i:02d}")
+        for i in range(CONFLICTS_PAGE_SIZE + 5)
+    ]
+    for i, person in enumerate(reviewers):
+        status = ConflictStatus.CONFIRMED if i < 3 else ConflictStatus.DETECTED
+        conflict(proposal, person, status, decided_by=manager if i < 3 else None)
+    client.force_login(manager)
+
+    first = client.get(url(call))
+    last = client.get(url(call, "?page=2"))
+
+    # 52 detected (the first 50 on page 1), then 2 more detected and the 3 confirmed on page 2
+    assert reviewers_listed(first) == [f"Reviewer {i:02d}" for i in range(3, 53)]
+    assert headings(first) == ["detected"]
+    assert reviewers_listed(last) == [f"Reviewer {i:02d}" for i in (53, 54, 0, 1, 2)]
+    assert headings(last) == ["detected", "confirmed"]
+    # the group's count is the whole call's, not the page's
+    assert '<span class="count">(52)</span></h2>' in first.content.decode()
+    assert "Page 1 of 2" in first.content.decode()
+    assert len(first.context["listing"].page_obj.object_list) == CONFLICTS_PAGE_SIZE

@@ -54,7 +54,7 @@ def manage_conflicts(request: HttpRequest, pk: int) -> HttpResponse:
         messages.success(request, message)
         return _conflicts_page(call.pk)
     status = _status_filter(request.GET.get("status"))
-    listing = selectors.call_conflicts(call=call, status=status)
+    listing = selectors.call_conflicts(call=call, status=status, page=request.GET.get("page"))
     filters = [("", _("All"), listing.total)] + [
         (value, ConflictStatus(value).label, listing.counts[value])
         for value in selectors.STATUS_ORDER
