@@ -4,6 +4,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Page, Paginator
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -77,18 +78,23 @@ def get_call_role_for_manager(*, user: User, call: Call, pk: int) -> CallRole:
     return get_object_or_404(CallRole, call=call, pk=pk)
 
 
+REVIEWER_POOL_PAGE_SIZE = 100
+
+
 @dataclass(frozen=True)
 class CallPeople:
     committee: list[CallRole]
-    reviewers: list[CallRole]
+    reviewers: Page  # a page of the pool: a JUPITER call has 600 reviewers
 
 
-def call_people(*, call: Call) -> CallPeople:
-    """The committee and the reviewer pool of a call, with their accounts. One query."""
-    roles = list(call.roles.select_related("user").order_by("role", "email"))
+def call_people(*, call: Call, page: object = 1) -> CallPeople:
+    """The committee and a page of the reviewer pool of a call, with their accounts, by email.
+    Three queries (the committee, the pool's count, its page) whatever the size of the pool."""
+    roles = call.roles.select_related("user").order_by("email", "pk")
+    pool = roles.filter(role=CallRoleKind.REVIEWER)
     return CallPeople(
-        committee=[role for role in roles if role.role == CallRoleKind.COMMITTEE],
-        reviewers=[role for role in roles if role.role == CallRoleKind.REVIEWER],
+        committee=list(roles.filter(role=CallRoleKind.COMMITTEE)),
+        reviewers=Paginator(pool, REVIEWER_POOL_PAGE_SIZE).get_page(page),
     )
 
 

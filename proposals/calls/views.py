@@ -148,7 +148,7 @@ def manage_call_people(request: HttpRequest, pk: int) -> HttpResponse:
                 request, _("%(email)s is already listed as %(role)s in this call.") % values
             )
         return redirect("manage_call_people", pk=call.pk)
-    people = selectors.call_people(call=call)
+    people = selectors.call_people(call=call, page=request.GET.get("page"))
     return render(
         request,
         "proposals/manage/call_people.html",

@@ -7,6 +7,7 @@ from django.urls import reverse
 
 from notifications.models import OutboxMessage
 from proposals.calls.models import CallRole
+from proposals.calls.selectors import REVIEWER_POOL_PAGE_SIZE
 from proposals.calls.services import call_role_add
 from tests.conftest import make_user
 from tests.factories import make_call
@@ -187,3 +188,22 @@ def test_query_count_does_not_grow_with_people(manager_client, manager):
     three = _count_queries(manager_client, call)
 
     assert one == three
+
+
+def test_the_reviewer_pool_is_read_a_page_at_a_time(manager_client, manager):
+    """A JUPITER call has 600 reviewers: the page builds 100 rows and says how many there are."""
+    call = make_call()
+    CallRole.objects.bulk_create(
+        CallRole(call=call, email=f"r{i:03d}@pool.example", role="reviewer", added_by=manager)
+        for i in range(REVIEWER_POOL_PAGE_SIZE + 1)
+    )
+
+    first = manager_client.get(url(call))
+    second = manager_client.get(url(call) + "?page=2")
+
+    assert len(first.context["people"].reviewers.object_list) == REVIEWER_POOL_PAGE_SIZE
+    assert [role.email for role in second.context["people"].reviewers] == ["r100@pool.example"]
+    assert f"Reviewer pool <span class=\"count\">({REVIEWER_POOL_PAGE_SIZE + 1})</span>" in (
+        first.content.decode()
+    )
+    assert "Page 2 of 2" in second.content.decode()
