@@ -8,6 +8,7 @@ yet) gives nobody anything.
 from datetime import datetime
 
 from accounts.models import User
+from accounts.request_memo import remembered
 from accounts.rules import is_call_manager
 from proposals.calls.enums import CallRoleKind, CallStatus
 from proposals.calls.models import Call
@@ -19,10 +20,12 @@ def _has_call_role(user: User, call: Call, role: CallRoleKind) -> bool:
     return call.roles.filter(user=user, role=role).exists()
 
 
+@remembered
 def is_committee_member(user: User, call: Call) -> bool:
     return _has_call_role(user, call, CallRoleKind.COMMITTEE)
 
 
+@remembered
 def is_call_reviewer(user: User, call: Call) -> bool:
     """In the call's reviewer pool (assignment to a proposal is a separate, later question)."""
     return _has_call_role(user, call, CallRoleKind.REVIEWER)

@@ -87,7 +87,7 @@ class CallPeople:
     reviewers: Page  # a page of the pool: a JUPITER call has 600 reviewers
 
 
-def call_people(*, call: Call, page: object = 1) -> CallPeople:
+def call_people(*, call: Call, page: int | str | None = 1) -> CallPeople:
     """The committee and a page of the reviewer pool of a call, with their accounts, by email.
     Three queries (the committee, the pool's count, its page) whatever the size of the pool."""
     roles = call.roles.select_related("user").order_by("email", "pk")

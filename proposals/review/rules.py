@@ -4,6 +4,7 @@
 from datetime import datetime
 
 from accounts.models import User
+from accounts.request_memo import remembered
 from proposals.calls.enums import ReviewVisibility
 from proposals.calls.models import Call
 from proposals.calls.rules import can_manage_call, is_committee_member
@@ -12,6 +13,7 @@ from proposals.submission.models import Proposal
 from proposals.submission.rules import is_in_competition, is_team_member
 
 
+@remembered
 def has_blocking_conflict(user: User, proposal: Proposal) -> bool:
     """A confirmed or declared conflict of interest with the proposal (PRODUCT §5.1)."""
     if not user.is_authenticated:
@@ -19,12 +21,21 @@ def has_blocking_conflict(user: User, proposal: Proposal) -> bool:
     return proposal.conflicts.filter(reviewer=user, status__in=BLOCKING_CONFLICTS).exists()
 
 
+@remembered
+def _own_review_states(user: User, proposal: Proposal) -> frozenset[str]:
+    """The states of ``user``'s invited, accepted or submitted reviews of the proposal: what
+    both questions below read (one query for the two)."""
+    if not user.is_authenticated:
+        return frozenset()
+    reviews = proposal.reviews.filter(reviewer=user, state__in=ACTIVE_REVIEW_STATES)
+    return frozenset(reviews.values_list("state", flat=True))
+
+
 def is_assigned_reviewer(user: User, proposal: Proposal) -> bool:
     """Invited to, accepted or submitted a review of the proposal, and not in conflict."""
-    if not user.is_authenticated:
+    if not _own_review_states(user, proposal):
         return False
-    active = proposal.reviews.filter(reviewer=user, state__in=ACTIVE_REVIEW_STATES).exists()
-    return active and not has_blocking_conflict(user, proposal)
+    return not has_blocking_conflict(user, proposal)
 
 
 def can_see_other_reviews(user: User, proposal: Proposal) -> bool:
@@ -34,11 +45,13 @@ def can_see_other_reviews(user: User, proposal: Proposal) -> bool:
     setting = proposal.call.review_visibility
     if setting == ReviewVisibility.NEVER or not user.is_authenticated:
         return False
-    if setting == ReviewVisibility.AFTER_OWN:
-        own = proposal.reviews.filter(reviewer=user, state=ReviewState.SUBMITTED)
-        if not own.exists():
-            return False
+    if setting == ReviewVisibility.AFTER_OWN and not has_submitted_review(user, proposal):
+        return False
     return is_assigned_reviewer(user, proposal)
+
+
+def has_submitted_review(user: User, proposal: Proposal) -> bool:
+    return ReviewState.SUBMITTED in _own_review_states(user, proposal)
 
 
 def can_read_all_reviews(user: User, proposal: Proposal) -> bool:

@@ -3,6 +3,7 @@
 from datetime import datetime
 
 from accounts.models import User
+from accounts.request_memo import remembered
 from proposals.calls.rules import call_accepts_submissions, can_manage_call
 from proposals.submission.enums import EDITABLE, WITHDRAWABLE, ProposalStatus, TeamStatus
 from proposals.submission.hooks import proposal_readers
@@ -13,6 +14,7 @@ def is_pi(user: User, proposal: Proposal) -> bool:
     return user.is_authenticated and proposal.pi_id == user.pk
 
 
+@remembered
 def is_team_member(user: User, proposal: Proposal) -> bool:
     """The PI or a co-investigator who accepted the invitation."""
     if is_pi(user, proposal):

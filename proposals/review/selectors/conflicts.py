@@ -92,7 +92,7 @@ class CallConflicts:
         return sum(self.counts.values())
 
 
-def call_conflicts(*, call: Call, status: str = "", page: object = 1) -> CallConflicts:
+def call_conflicts(*, call: Call, status: str = "", page: int | str | None = 1) -> CallConflicts:
     """A page of the conflicts of ``call`` with their proposals and reviewers: what is still to
     decide first (``STATUS_ORDER``), then by proposal reference and reviewer; only those of
     ``status`` when it is a ``ConflictStatus`` (anything else: all).

@@ -6,7 +6,7 @@ Shaped so the list page uses a constant number of queries whatever the number of
 from dataclasses import dataclass, field
 
 from allauth.account.models import EmailAddress
-from django.db.models import Field, Prefetch
+from django.db.models import Field, Prefetch, prefetch_related_objects
 from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils.functional import Promise
@@ -40,9 +40,8 @@ from proposals.submission.selectors.completeness import Problem, proposal_proble
 MISSING_SHOWN = 3
 
 
-def with_everything_checked(proposals):
-    """What ``proposal_problems`` reads, prefetched."""
-    return proposals.select_related("call", "pi").prefetch_related(
+def _checked_lookups() -> tuple:
+    return (
         Prefetch("call__call_resources", queryset=CallResource.objects.select_related("resource")),
         Prefetch(
             "requests", queryset=ResourceRequest.objects.select_related("call_resource__resource")
@@ -50,6 +49,11 @@ def with_everything_checked(proposals):
         "scaling",
         "attachments",
     )
+
+
+def with_everything_checked(proposals):
+    """What ``proposal_problems`` reads, prefetched."""
+    return proposals.select_related("call", "pi").prefetch_related(*_checked_lookups())
 
 
 def problem_label(problem: Problem, proposal: Proposal) -> str:
@@ -196,18 +200,17 @@ def _section_url(section: ProposalSection, proposal: Proposal) -> str:
 
 
 def proposal_overview(*, proposal: Proposal) -> Overview:
-    """The overview of a proposal the caller has already fetched and checked: each section
-    with its problems (for a draft), the team, the requests, the files and the versions."""
-    proposal = (
-        with_everything_checked(Proposal.objects.filter(pk=proposal.pk))
-        .prefetch_related(
-            Prefetch("team", queryset=TeamMember.objects.select_related("user")),
-            Prefetch(
-                "versions",
-                queryset=ProposalVersion.objects.select_related("submitted_by").order_by("number"),
-            ),
-        )
-        .get()
+    """The overview of a proposal the caller has already fetched (with its call and PI) and
+    checked: each section with its problems (for a draft), the team, the requests, the files
+    and the versions, prefetched onto it (six queries; the proposal is not read again)."""
+    prefetch_related_objects(
+        [proposal],
+        *_checked_lookups(),
+        Prefetch("team", queryset=TeamMember.objects.select_related("user")),
+        Prefetch(
+            "versions",
+            queryset=ProposalVersion.objects.select_related("submitted_by").order_by("number"),
+        ),
     )
     problems = proposal_problems(proposal) if proposal.status in EDITABLE else []
     sections = [
