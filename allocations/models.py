@@ -173,6 +173,18 @@ class AllocationResource(models.Model):
     allocation = models.ForeignKey(Allocation, on_delete=models.CASCADE, related_name="resources")
     resource = models.ForeignKey(Resource, on_delete=models.PROTECT, related_name="+")
     awarded = models.DecimalField(_("awarded"), max_digits=14, decimal_places=2)
+    # The quota's state as of ``state_on`` (``allocations.services.quota_state``), kept up to
+    # date by every write to the ledger and by the hourly quota job, so that the managers'
+    # filters (low priority, under-use) are a WHERE clause, not every allocation's months.
+    state_on = models.DateField(_("state computed on"), null=True, blank=True)
+    low_priority = models.BooleanField(_("at low priority this month"), default=False)
+    use_percent = models.DecimalField(
+        _("used, in per cent of the share due so far"),
+        max_digits=9,
+        decimal_places=0,
+        null=True,
+        blank=True,
+    )
 
     class Meta:
         ordering = ["resource__name"]

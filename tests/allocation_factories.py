@@ -22,6 +22,7 @@ from accounts.models import User
 from allocations.enums import LedgerKind
 from allocations.models import Allocation, LedgerEntry, Resource
 from allocations.services.awards import allocation_create_for_award
+from allocations.services.quota_state import quota_states_refresh
 from proposals.calls.enums import QuotaPolicy
 from proposals.calls.models import Call, CallResource
 from proposals.decisions.enums import DecisionOutcome
@@ -108,9 +109,10 @@ def add_entry(
     reason: str = "",
     source: str = "",
 ) -> LedgerEntry:
-    """One ledger entry, written directly (noon in the call's time zone on ``on``)."""
+    """One ledger entry, written directly (noon in the call's time zone on ``on``), and the
+    quota's state refreshed as every service that writes the ledger does."""
     tz = allocation.proposal.call.tz
-    return LedgerEntry.objects.create(
+    entry = LedgerEntry.objects.create(
         allocation=allocation,
         resource=resource,
         kind=kind,
@@ -120,6 +122,8 @@ def add_entry(
         occurred_at=datetime.combine(on, time(12), tzinfo=tz),
         source=source,
     )
+    quota_states_refresh([allocation.pk])
+    return entry
 
 
 def add_usage(

@@ -9,7 +9,7 @@ rows: their quotas and use come from one grouped query of the ledger
 import zoneinfo
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from datetime import date
 from decimal import Decimal
 
 from django.core.paginator import Page, Paginator
@@ -30,19 +30,21 @@ from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-from allocations.enums import LedgerKind
 from allocations.models import (
     Allocation,
     AllocationMember,
     AllocationResource,
-    LedgerEntry,
     Resource,
 )
-from allocations.quota import MonthState
 from allocations.selectors.ledger import (
     ResourceLedger,
     monthly_sums_by_allocation,
     resource_ledgers,
+)
+from allocations.services.quota_state import (
+    low_priority,
+    quota_states_refresh_stale,
+    use_percent,
 )
 from proposals.calls.models import Call
 
@@ -88,15 +90,12 @@ class ResourceLine:
 
     @property
     def low_priority(self) -> bool:
-        return self.this_month is not None and self.this_month.state == MonthState.LOW_PRIORITY
+        return low_priority(self.ledger)
 
     @property
     def use_percent(self) -> Decimal | None:
         """Usage so far as a percentage of the award's even share of the months begun."""
-        expected = self.ledger.quota.expected_to_date
-        if expected <= 0:
-            return None
-        return (self.ledger.totals.used * 100 / expected).quantize(Decimal(1))
+        return use_percent(self.ledger)
 
 
 @dataclass(frozen=True)
@@ -161,22 +160,6 @@ def _with_period(allocations: QuerySet[Allocation], todays: dict[str, date]):
     )
 
 
-def _used_this_month(todays: dict[str, date]) -> Exists:
-    """Some usage since the first of the earliest "this month" of the calls' zones: what an
-    allocation needs to run at low priority this month (a month is low priority only when
-    its use exceeds what it may use, which is never below zero)."""
-    firsts = [
-        datetime.combine(day.replace(day=1), time.min, tzinfo=zoneinfo.ZoneInfo(zone))
-        for zone, day in todays.items()
-    ]
-    since = min(firsts, default=timezone.now())
-    return Exists(
-        LedgerEntry.objects.filter(
-            allocation=OuterRef("pk"), kind=LedgerKind.USAGE, occurred_at__gte=since
-        )
-    )
-
-
 def _rows(allocations: Iterable[Allocation], today: date | None) -> list[AllocationRow]:
     """The rows of ``allocations`` (with ``proposal.call`` and ``resources`` loaded): one query
     of the ledger for all of them."""
@@ -213,31 +196,29 @@ def manager_allocations(
 
     ``today`` overrides today's date (else each call's own, in its time zone).
 
-    The period is computed, filtered and sorted in SQL, and only the page's rows are built
-    (six queries). Low priority and under-use depend on the quota months, which are computed
-    in Python: those filters keep the active allocations (and, for low priority, those with
-    usage this month) in SQL, build the rows of these candidates and page the result.
+    Everything is filtered, sorted and paged in SQL, and only the page's rows are built
+    (seven queries): the period from each call's today, low priority and under-use from the
+    quota's state kept on each resource (``allocations.services.quota_state``), recomputed
+    first for the allocations whose state is of an earlier month.
     """
     todays = _todays(today)
     allocations = _with_period(_listed(call, resource), todays)
     if state in Period.LABELS:
         allocations = allocations.filter(period=state)
-    if state != LOW_PRIORITY and under_use is None:
-        page_obj = Paginator(allocations, per_page or ALLOCATIONS_PAGE_SIZE).get_page(page)
-        rows = _rows(page_obj.object_list, today)
-        return page_obj, rows
-    allocations = allocations.filter(period=Period.ACTIVE)
-    if state == LOW_PRIORITY:
-        allocations = allocations.filter(_used_this_month(todays))
-    rows = [
-        row
-        for row in _rows(allocations, today)
-        if row.period == Period.ACTIVE
-        and (state != LOW_PRIORITY or row.low_priority)
-        and (under_use is None or row.under_used(under_use))
-    ]
-    page_obj = Paginator(rows, per_page or ALLOCATIONS_PAGE_SIZE).get_page(page)
-    return page_obj, list(page_obj.object_list)
+    if state == LOW_PRIORITY or under_use is not None:
+        allocations = allocations.filter(period=Period.ACTIVE)
+        month = max((day.replace(day=1) for day in todays.values()), default=None)
+        if month is not None:
+            quota_states_refresh_stale(allocations, month=month)
+        lines = AllocationResource.objects.filter(allocation=OuterRef("pk"))
+        if resource is not None:
+            lines = lines.filter(resource=resource)
+        if state == LOW_PRIORITY:
+            allocations = allocations.filter(Exists(lines.filter(low_priority=True)))
+        if under_use is not None:
+            allocations = allocations.filter(Exists(lines.filter(use_percent__lt=under_use)))
+    page_obj = Paginator(allocations, per_page or ALLOCATIONS_PAGE_SIZE).get_page(page)
+    return page_obj, _rows(page_obj.object_list, today)
 
 
 def allocation_for_manager(*, pk: int) -> Allocation:

@@ -14,6 +14,7 @@ from django.utils.text import slugify
 from accounts.models import User
 from allocations.enums import LedgerKind
 from allocations.models import Allocation, AllocationMember, AllocationResource, LedgerEntry
+from allocations.services.quota_state import quota_states_refresh
 from proposals.calls.audit import audit_record
 from proposals.decisions.enums import AWARDING
 from proposals.decisions.models import Decision
@@ -108,4 +109,5 @@ def allocation_create_for_award(*, decision: Decision, by: User | None) -> Alloc
                 **({"continues_allocation": earlier.pk} if earlier else {}),
             },
         )
+        quota_states_refresh([allocation.pk])
     return allocation

@@ -17,6 +17,7 @@ from accounts.rules import is_call_manager
 from allocations.enums import LedgerKind
 from allocations.models import Allocation, AllocationResource, LedgerEntry, Resource
 from allocations.selectors.ledger import balance
+from allocations.services.quota_state import quota_states_refresh
 from proposals.calls.audit import audit_record
 
 
@@ -100,4 +101,5 @@ def allocation_adjust(
                 "entry": entry.pk,
             },
         )
+        quota_states_refresh([allocation.pk])
     return entry

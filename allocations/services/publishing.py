@@ -19,6 +19,7 @@ from accounts.selectors import active_call_managers
 from allocations.enums import LedgerKind
 from allocations.models import Allocation, LedgerEntry
 from allocations.services.awards import allocation_create_for_award
+from allocations.services.quota_state import quota_states_refresh
 from notifications.enums import EmailKind
 from notifications.services import outbox_queue_each
 from proposals.calls.audit import audit_record
@@ -180,6 +181,7 @@ def award_decline_release(
                 call=decision.proposal.call,
                 after={"reason": DECLINE_REASON, "forfeited": forfeited},
             )
+            quota_states_refresh([allocation.pk])
     return entries
 
 

@@ -53,6 +53,7 @@ from allocations.selectors.ledger import (
     resource_ledgers,
     today_for,
 )
+from allocations.services.quota_state import quota_states_refresh
 from notifications.enums import EmailKind
 from notifications.services import Outgoing, outbox_queue_many
 
@@ -164,6 +165,8 @@ def quota_evaluate(*, today: date | None = None) -> Summary:
 
     summary.forfeits = _write_forfeits(forfeits)
     summary.emails, summary.events = _queue(mails)
+    # The managers' filters read the state kept on each resource: a new month changes it.
+    quota_states_refresh([allocation.pk for allocation in allocations], today=today)
     if summary.emails or summary.forfeits:
         log.info(
             "quota evaluated",

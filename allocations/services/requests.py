@@ -21,6 +21,7 @@ from allocations.models import (
 from allocations.selectors.researcher import local_today
 from allocations.services.common import day_text, lock_allocation, require_pi
 from allocations.services.ledger import allocation_adjust
+from allocations.services.quota_state import quota_states_refresh
 from notifications.enums import EmailKind
 from notifications.services import outbox_queue, outbox_queue_each
 from proposals.calls.audit import audit_record
@@ -167,6 +168,7 @@ def _grant(allocation: Allocation, locked: AllocationRequest, by: User) -> dict[
     changes = {"end_before": allocation.end.isoformat()}
     allocation.end = locked.new_end
     allocation.save(update_fields=["end"])
+    quota_states_refresh([allocation.pk])  # the months of the quota moved
     changes["end"] = allocation.end.isoformat()
     return changes
 
