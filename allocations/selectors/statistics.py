@@ -11,7 +11,7 @@ from django.urls import reverse
 
 from allocations.enums import LedgerKind
 from allocations.models import LedgerEntry
-from allocations.selectors.manage import manager_allocations
+from allocations.selectors.manage import under_used_lines
 from proposals.calls.models import Call
 from proposals.decisions.hooks import UnderUser, UnitUsage, UsageStatistics
 
@@ -38,27 +38,20 @@ def usage_statistics(call: Call | None) -> UsageStatistics:
         )
         for unit, kinds in sorted(sums.items())
     ]
-    page, rows = manager_allocations(
-        call=call, under_use=UNDER_USE_PERCENT, per_page=UNDER_USERS_SHOWN
-    )
-    under = sorted(
-        (
-            UnderUser(
-                account=row.allocation.account,
-                url=reverse("manage_allocation", args=[row.allocation.pk]),
-                pi=row.allocation.pi.display_name,
-                resource=line.resource.name,
-                used_percent=line.use_percent,
-            )
-            for row in rows
-            for line in row.lines
-            if line.use_percent is not None and line.use_percent < UNDER_USE_PERCENT
-        ),
-        key=lambda under_user: (under_user.used_percent, under_user.account),
-    )
+    lines, count = under_used_lines(call=call, percent=UNDER_USE_PERCENT, limit=UNDER_USERS_SHOWN)
+    under = [
+        UnderUser(
+            account=line.allocation.account,
+            url=reverse("manage_allocation", args=[line.allocation_id]),
+            pi=line.allocation.pi.display_name,
+            resource=line.resource.name,
+            used_percent=line.use_percent or Decimal(0),  # never None: filtered on it
+        )
+        for line in lines
+    ]
     return UsageStatistics(
         units=units,
         under_users=under,
-        under_users_count=page.paginator.count,
+        under_users_count=count,
         under_use_percent=UNDER_USE_PERCENT,
     )
