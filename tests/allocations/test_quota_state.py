@@ -80,9 +80,8 @@ def test_a_fresh_state_is_what_the_filter_reads(alpha, booster, manager, client)
     AllocationResource.objects.filter(allocation=alpha).update(low_priority=False)
     assert manager_allocations(state=LOW_PRIORITY)[1] == []
     quota_states_refresh([alpha.pk])
-    assert [row.allocation.proposal.acronym for row in manager_allocations(state=LOW_PRIORITY)[1]] == [
-        "alpha"
-    ]
+    rows = manager_allocations(state=LOW_PRIORITY)[1]
+    assert [row.allocation.proposal.acronym for row in rows] == ["alpha"]
 
 
 def test_the_hourly_job_refreshes_every_active_allocation(alpha, booster):

@@ -422,3 +422,18 @@ def test_constant_queries_for_one_and_three_proposals(manager_client, manager):
     three = _queries(manager_client, call)
 
     assert one == three
+
+
+def test_the_publish_refusal_names_fifty_undecided_proposals_and_counts_the_rest():
+    """A call of 3,000 proposals has them all undecided at first: the message names 50."""
+    from proposals.decisions.selectors.deciding import UNDECIDED_NAMED, DecisionSheet
+
+    rows = [
+        type("Row", (), {"saved": None, "ranking": type("R", (), {"reference": f"R-{i}"})()})()
+        for i in range(UNDECIDED_NAMED + 1)
+    ]
+    sheet = DecisionSheet.__new__(DecisionSheet)
+    object.__setattr__(sheet, "all_rows", rows)
+    text = sheet.undecided_references
+    assert text.startswith("R-0, R-1, ") and text.endswith(f"R-{UNDECIDED_NAMED - 1}, …")
+    assert len(sheet.undecided) == UNDECIDED_NAMED + 1
