@@ -2,6 +2,7 @@
 
 from urllib.parse import urlencode
 
+from allauth.mfa.totp.views import activate_totp as allauth_activate_totp
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -36,6 +37,20 @@ def admin_login(request: HttpRequest) -> HttpResponse:
     if not passed_second_factor(request.user):
         return second_factor_redirect(request, back)
     return redirect(back)
+
+
+# Where a manager sent to set up the second factor was going: the recovery codes page, which
+# allauth shows right after the activation, leads back there (issue 14, point 7).
+AFTER_SECOND_FACTOR = "after_second_factor"
+
+
+def activate_totp(request: HttpRequest) -> HttpResponse:
+    """allauth's activation of an authenticator, remembering the safe ``next`` it was opened
+    with for the recovery codes page that follows."""
+    back = _next_url(request)
+    if back:
+        request.session[AFTER_SECOND_FACTOR] = back
+    return allauth_activate_totp(request)
 
 
 def _next_url(request: HttpRequest) -> str:

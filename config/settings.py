@@ -128,6 +128,11 @@ SOCIALACCOUNT_ADAPTER = "accounts.adapters.SocialAccountAdapter"
 SOCIALACCOUNT_EMAIL_AUTHENTICATION = False
 SOCIALACCOUNT_ONLY = False
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+MFA_FORMS = {
+    "activate_totp": "accounts.mfa_forms.ActivateTOTPForm",
+    "authenticate": "accounts.mfa_forms.AuthenticateForm",
+    "reauthenticate": "accounts.mfa_forms.ReauthenticateForm",
+}
 MFA_TOTP_ISSUER = env_str("MFA_TOTP_ISSUER", "Allot")
 
 SOCIALACCOUNT_PROVIDERS: dict = {}

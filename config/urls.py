@@ -12,6 +12,8 @@ urlpatterns = [
     # page is replaced before admin.site.urls can answer it.
     path("admin/login/", account_views.admin_login, name="admin_login"),
     path("admin/", admin.site.urls),
+    # allauth's, remembering where the manager was going (accounts.views.activate_totp).
+    path("accounts/2fa/totp/activate/", account_views.activate_totp),
     path("accounts/", include("allauth.urls")),
     path("profile/tokens/", include(token_urlpatterns)),
     path("profile/", include("accounts.urls")),

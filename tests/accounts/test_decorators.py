@@ -79,12 +79,13 @@ class TestManagerRequired:
 
         # allauth asks for the password again before adding an authenticator, even right
         # after signing in.
-        response = client.get("/accounts/2fa/totp/activate/")
+        response = client.get(response["Location"])
         assert response["Location"] == (
             "/accounts/reauthenticate/?next=%2Faccounts%2F2fa%2Ftotp%2Factivate%2F"
+            "%3Fnext%3D%252Ftest%252Fmanaged%252F"
         )
         response = client.post(response["Location"], {"password": PASSWORD})
-        assert response["Location"] == "/accounts/2fa/totp/activate/"
+        assert response["Location"] == "/accounts/2fa/totp/activate/?next=%2Ftest%2Fmanaged%2F"
 
         page = client.get("/accounts/2fa/totp/activate/")
         assert page.status_code == 200
@@ -92,6 +93,8 @@ class TestManagerRequired:
         html = page.content.decode()
         assert secret in html
         assert 'class="qr-code"' in html
+        # a phone offers its digits keyboard and the code from the authenticator
+        assert 'inputmode="numeric"' in html and 'autocomplete="one-time-code"' in html
 
         wrong = client.post("/accounts/2fa/totp/activate/", {"code": "000000"})
         assert wrong.status_code == 200
@@ -105,3 +108,7 @@ class TestManagerRequired:
         codes = client.get("/accounts/2fa/recovery-codes/")
         assert codes.status_code == 200
         assert len(codes.context["unused_codes"]) == 10
+        # ... and the codes page leads back to where the manager was going (issue 14, 7)
+        assert (
+            'id="continue" href="/test/managed/">I have saved them: continue where I was going'
+        ) in codes.content.decode()
