@@ -357,3 +357,21 @@ def test_an_invitation_not_yet_accepted_leads_to_the_invitation(proposal, review
     with pytest.raises(ValidationError) as refused:
         review_save(review=review, by=invitee, expected_version=1, data={})
     assert refused.value.messages == ["Accept the invitation first; then you can write the review."]
+
+
+def test_the_form_links_the_submitted_version_and_the_description_beside_it(
+    client, review, proposal, reviewer
+):
+    """A reviewer reads the proposal as submitted (a readable page, not a disabled form) and
+    its project description, from the review form (issue 14, point 6)."""
+    client.force_login(reviewer)
+    page = client.get(url(review)).content.decode()
+    description = proposal.attachments.get(kind="description", replaced_at__isnull=True)
+
+    version = reverse("proposal_version", args=[proposal.pk, 1])
+    assert f'<a href="{version}" id="read-proposal">Read the proposal</a>' in page
+    download = reverse("attachment_download", args=[proposal.pk, description.pk])
+    assert f'<a href="{download}" id="read-description">Project description (PDF)</a>' in page
+    # and the reviewer may open both
+    assert proposal.title in client.get(version).content.decode()
+    assert client.get(download)["Content-Type"] == "application/pdf"

@@ -28,7 +28,7 @@ from proposals.review.enums import (
 )
 from proposals.review.models import Conflict, Review
 from proposals.review.rules import has_blocking_conflict
-from proposals.submission.enums import IN_COMPETITION
+from proposals.submission.enums import IN_COMPETITION, AttachmentKind
 from proposals.submission.models import Proposal, ResourceRequest
 
 # States in which the reviewer still finds their review (a removed one is gone for them).
@@ -282,3 +282,25 @@ def call_reviews_complete(call: Call) -> bool:
         proposal=OuterRef("pk"), kind=ReviewKind.SCIENTIFIC, state=ReviewState.SUBMITTED
     )
     return not in_competition.exclude(Exists(reviewed)).exists()
+
+
+@dataclass(frozen=True)
+class ProposalReading:
+    """What a reviewer reads beside the review form (issue 14, point 6): the proposal as it
+    was submitted (its latest version, a readable page) and its project description (PDF)."""
+
+    version: int | None
+    description_pk: int | None
+
+
+def proposal_reading(proposal: Proposal) -> ProposalReading:
+    """The latest submitted version's number and the current project description's id (None
+    when there is none). Two queries."""
+    version = proposal.versions.order_by("-number").values_list("number", flat=True).first()
+    description = (
+        proposal.attachments.filter(kind=AttachmentKind.DESCRIPTION, replaced_at__isnull=True)
+        .order_by("-pk")
+        .values_list("pk", flat=True)
+        .first()
+    )
+    return ProposalReading(version=version, description_pk=description)

@@ -56,6 +56,8 @@ def _page_context(request: HttpRequest, review: Review) -> dict[str, Any]:
         and can_manage_call(request.user, review.proposal.call),
         # Once the call's setting allows it, the way to the other reviews of the proposal.
         "can_read_reviews": can_read_reviews(request.user, review.proposal, now),
+        # The proposal as submitted and its description, beside the form.
+        "reading": selectors.proposal_reading(review.proposal),
     }
 
 
