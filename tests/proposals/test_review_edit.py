@@ -118,7 +118,8 @@ def test_the_comments_explain_who_reads_them(review, reviewer):
     ]
     assert ">Save draft</button>" in page
     assert ">Submit review</button>" in page
-    assert f'href="{reverse("proposal_detail", args=[review.proposal_id])}"' in page
+    # the proposal as submitted, to read beside the form
+    assert f'href="{reverse("proposal_version", args=[review.proposal_id, 1])}"' in page
 
 
 # --- Saving a draft --------------------------------------------------------------------------
