@@ -354,6 +354,66 @@ def test_apply_invites_what_the_manager_saw(manager_client, call):
     ) == ["Ada", "Bea"]
 
 
+def test_the_manager_leaves_a_pair_out_and_swaps_another_before_applying(manager_client, call):
+    """Issue 14, point 8: the preview is steered, not only accepted."""
+    alpha = submitted(call, "ALPHA")
+    beta = submitted(call, "BETA")
+    ada, bea, cem = pool(call, "Ada"), pool(call, "Bea"), pool(call, "Cem Özdemir")
+    signed = signed_for(call, [[alpha.pk, ada.pk], [alpha.pk, bea.pk], [beta.pk, ada.pk]])
+
+    response = manager_client.post(
+        reverse("assignment_apply", args=[call.pk]),
+        {
+            "suggestion": signed,
+            "drop": [f"{alpha.pk}:{bea.pk}"],
+            f"instead-{beta.pk}:{ada.pk}": "özdemir",  # part of the name, any case
+        },
+        follow=True,
+    )
+
+    assert message_texts(response) == ["2 reviewers invited."]
+    assert sorted(
+        Review.objects.values_list("proposal__acronym", "reviewer__full_name", "state")
+    ) == [("ALPHA", "Ada", ReviewState.INVITED), ("BETA", "Cem Özdemir", ReviewState.INVITED)]
+    assert cem.reviews.count() == 1
+
+
+def test_a_replacement_that_names_nobody_leaves_its_pair_out_and_says_why(manager_client, call):
+    alpha = submitted(call, "ALPHA")
+    ada, bea = pool(call, "Ada"), pool(call, "Bea")
+    signed = signed_for(call, [[alpha.pk, ada.pk], [alpha.pk, bea.pk]])
+
+    response = manager_client.post(
+        reverse("assignment_apply", args=[call.pk]),
+        {"suggestion": signed, f"instead-{alpha.pk}:{bea.pk}": "nobody@nowhere.example"},
+        follow=True,
+    )
+
+    assert message_texts(response) == [
+        "1 reviewer invited.",
+        "No reviewer of this call's pool matches “nobody@nowhere.example”. Type part of a "
+        "name or email and choose from the list.",
+    ]
+    assert list(Review.objects.values_list("reviewer__full_name", flat=True)) == ["Ada"]
+
+
+def test_the_preview_warns_of_pairs_with_nothing_in_common(manager_client, call):
+    submitted(call, "ALPHA", keywords=["graphs"])
+    pool(call, "Ada", ["LS2"], keywords=["proteins"])
+    pool(call, "Bea", ["LS2"], keywords=["cells"])
+
+    response = manager_client.post(reverse("assignment_suggest", args=[call.pk]))
+
+    text = text_of(response)
+    assert (
+        "2 pairs share neither the field nor a keyword: look at them below, leave them out "
+        "or invite someone else instead." in text
+    )
+    assert text.count("Nothing in common") == 2
+    html = response.content.decode()
+    assert 'name="drop" value="' in html and 'form="apply-form"' in html
+
+
 def test_apply_reports_the_pairs_it_skipped(manager_client, manager, call):
     alpha = submitted(call, "ALPHA")
     ada, bea = pool(call, "Ada"), pool(call, "Bea")

@@ -39,6 +39,17 @@ class SuggestedReview:
     def keyword_percent(self) -> int:
         return round(self.keyword_overlap * 100)
 
+    @property
+    def nothing_in_common(self) -> bool:
+        """Neither the proposal's field nor any keyword in the reviewer's expertise: the
+        solver found nobody better, and the manager should look (issue 14, point 8)."""
+        return not self.field_match and self.keyword_overlap == 0
+
+    @property
+    def key(self) -> str:
+        """The pair as the preview's form names it: "proposal_id:reviewer_id"."""
+        return f"{self.proposal.pk}:{self.reviewer.pk}"
+
 
 @dataclass(frozen=True)
 class Problem:
@@ -159,6 +170,11 @@ class Suggestion:
         if not self.pairs:
             return None
         return round(100 * sum(p.keyword_overlap for p in self.pairs) / len(self.pairs))
+
+    @property
+    def nothing_in_common(self) -> int:
+        """How many suggested pairs share neither field nor keyword."""
+        return sum(pair.nothing_in_common for pair in self.pairs)
 
     def by_proposal(self) -> list[tuple[Proposal, list[SuggestedReview]]]:
         """The suggested pairs grouped by proposal, in reference order."""

@@ -124,8 +124,36 @@ def assignment_suggest(request: HttpRequest, pk: int) -> HttpResponse:
             "preview_more": max(0, len(groups) - PREVIEW_PROPOSALS),
             "problems": suggestion.problems[:PREVIEW_PROPOSALS],
             "problems_more": max(0, len(suggestion.problems) - PREVIEW_PROPOSALS),
+            # for "invite instead": the pool, offered as the manager types
+            "pool": selectors.reviewer_pool(call=call),
         },
     )
+
+
+def _steered(
+    request: HttpRequest, call, pairs: list[tuple[int, int]]
+) -> tuple[list[tuple[int, int]], list[str]]:
+    """The suggestion as the manager steered it in the preview: the pairs ticked "leave out"
+    dropped, and a pair given another reviewer ("invite instead", a name or email of the
+    pool) swapped for that one. A replacement is checked again like every pair; one that
+    names nobody or several people leaves its pair out, and says so."""
+    dropped = set(request.POST.getlist("drop"))
+    steered: list[tuple[int, int]] = []
+    unmatched: list[str] = []
+    for proposal_id, reviewer_id in pairs:
+        key = f"{proposal_id}:{reviewer_id}"
+        if key in dropped:
+            continue
+        instead = request.POST.get(f"instead-{key}", "").strip()[:EMAIL_MAX_LENGTH]
+        if not instead:
+            steered.append((proposal_id, reviewer_id))
+            continue
+        matches = selectors.match_call_reviewers(call=call, value=instead)
+        if len(matches) == 1:
+            steered.append((proposal_id, matches[0].pk))
+        else:
+            unmatched.append(_choose_among(instead, matches))
+    return steered, unmatched
 
 
 def _refuse(request: HttpRequest, call, message: str) -> HttpResponse:
@@ -178,6 +206,7 @@ def assignment_apply(request: HttpRequest, pk: int) -> HttpResponse:
         return _refuse(
             request, call, _("This suggestion belongs to another call. Please ask for a new one.")
         )
+    pairs, unmatched = _steered(request, call, pairs)
     try:
         result = services.assignment_apply(call=call, pairs=pairs, by=request.user)
     except ValidationError as error:
@@ -205,6 +234,8 @@ def assignment_apply(request: HttpRequest, pk: int) -> HttpResponse:
             )
             % {"count": len(result.skipped), "pairs": shown},
         )
+    for refusal in unmatched:  # "invite instead" named nobody, or several people
+        messages.warning(request, refusal)
     return redirect("manage_assignment", pk=call.pk)
 
 
