@@ -83,23 +83,30 @@ def _label(group: str, key: str) -> str:
     return key
 
 
-def _awarded(proposals: QuerySet[Proposal], column: str) -> dict[str, dict[str, Decimal]]:
-    sums: dict[str, dict[str, Decimal]] = defaultdict(dict)
+Awarded = dict[str, dict[str, dict[str, Decimal]]]  # group → key → unit → amount
+
+
+def _awarded(proposals: QuerySet[Proposal]) -> Awarded:
+    """The published awards summed per unit and per field, country and institution: one
+    query grouped by the three at once."""
+    sums: Awarded = {group: defaultdict(lambda: defaultdict(Decimal)) for group in GROUPS}
+    columns = [f"decision__proposal__{column}" for column in GROUPS.values()]
     rows = (
         AwardLine.objects.filter(
             decision__proposal__in=proposals.filter(status__in=SUCCEEDED),
             decision__published_at__isnull=False,
         )
         .order_by()
-        .values_list(f"decision__proposal__{column}", "call_resource__resource__unit")
+        .values_list(*columns, "call_resource__resource__unit")
         .annotate(total=Sum("amount"))
     )
-    for key, unit, total in rows:
-        sums[key or ""][unit] = total
+    for *keys, unit, total in rows:
+        for group, key in zip(GROUPS, keys, strict=True):
+            sums[group][key or ""][unit] += total
     return sums
 
 
-def _grouped(proposals: QuerySet[Proposal], group: str) -> list[GroupRow]:
+def _grouped(proposals: QuerySet[Proposal], group: str, awarded: Awarded) -> list[GroupRow]:
     column = GROUPS[group]
     counts = (
         proposals.order_by()
@@ -110,9 +117,10 @@ def _grouped(proposals: QuerySet[Proposal], group: str) -> list[GroupRow]:
             succeeded=Count("pk", filter=Q(status__in=SUCCEEDED)),
         )
     )
-    awarded = _awarded(proposals, column)
     rows = [
-        GroupRow(_label(group, key or ""), n, decided, succeeded, awarded.get(key or "", {}))
+        GroupRow(
+            _label(group, key or ""), n, decided, succeeded, dict(awarded[group].get(key or "", {}))
+        )
         for key, n, decided, succeeded in counts
     ]
     return sorted(rows, key=lambda row: (-row.proposals, row.label))
@@ -156,13 +164,14 @@ def call_statistics(*, call: Call | None = None) -> Statistics:
     proposals = Proposal.objects.filter(status__in=IN_COMPETITION)
     if call is not None:
         proposals = proposals.filter(call=call)
-    by_field = _grouped(proposals, "field")
-    institutions = _grouped(proposals, "institution")
+    awarded = _awarded(proposals)
+    by_field = _grouped(proposals, "field", awarded)
+    institutions = _grouped(proposals, "institution", awarded)
     return Statistics(
         call=call,
         total=_total(by_field),
         by_field=by_field,
-        by_country=_grouped(proposals, "country"),
+        by_country=_grouped(proposals, "country", awarded),
         by_institution=institutions[:INSTITUTIONS_SHOWN],
         institutions=len(institutions),
         cycles=_cycles(call),
