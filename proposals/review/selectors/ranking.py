@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Case, Exists, OuterRef, Q, Value, When
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 
@@ -173,35 +173,52 @@ def _ranking_facts(
 
 
 def _candidates(call: Call, user: User) -> tuple[list[Candidate], int]:
-    """The proposals in competition ``user`` may see, and how many are hidden from them."""
-    in_competition = Proposal.objects.filter(call=call, status__in=IN_COMPETITION)
-    visible = in_competition
-    if not can_manage_call(user, call):
-        visible = in_competition.exclude(hidden_from(user))
-    candidates = [
-        Candidate(
-            proposal_id=pk,
-            reference=reference,
-            reference_number=reference_number,
-            acronym=acronym,
-            title=title,
-            field_code=field_code,
-            pi_name=pi_name or pi_email,
+    """The proposals in competition ``user`` may see, and how many are hidden from them. One
+    query: each row is read with whether it is hidden from ``user``."""
+    rows = Proposal.objects.filter(call=call, status__in=IN_COMPETITION)
+    if can_manage_call(user, call):
+        rows = rows.annotate(is_hidden=Value(False))
+    else:
+        rows = rows.annotate(
+            is_hidden=Case(When(hidden_from(user), then=Value(True)), default=Value(False))
         )
-        for pk, reference, reference_number, acronym, title, field_code, pi_name, pi_email in (
-            visible.order_by().values_list(
-                "id",
-                "reference",
-                "reference_number",
-                "acronym",
-                "title",
-                "field",
-                "pi__full_name",
-                "pi__email",
+    candidates: list[Candidate] = []
+    hidden = 0
+    for (
+        pk,
+        reference,
+        number,
+        acronym,
+        title,
+        field_code,
+        pi_name,
+        pi_email,
+        is_hidden,
+    ) in rows.order_by().values_list(
+        "id",
+        "reference",
+        "reference_number",
+        "acronym",
+        "title",
+        "field",
+        "pi__full_name",
+        "pi__email",
+        "is_hidden",
+    ):
+        if is_hidden:
+            hidden += 1
+            continue
+        candidates.append(
+            Candidate(
+                proposal_id=pk,
+                reference=reference,
+                reference_number=number,
+                acronym=acronym,
+                title=title,
+                field_code=field_code,
+                pi_name=pi_name or pi_email,
             )
         )
-    ]
-    hidden = 0 if visible is in_competition else in_competition.count() - len(candidates)
     return candidates, hidden
 
 
