@@ -62,6 +62,7 @@ from allocations.models import (
     UsageFile,
     UsageRecord,
 )
+from allocations.services.quota_state import quota_states_refresh
 
 BATCH_SIZE = 20_000  # lines per write to the staging table
 SECONDS_PER_HOUR = 3600
@@ -292,6 +293,7 @@ def usage_import(
             _record(usage_file, report, None if report.refused else sha256)
             if dry_run:
                 raise _Rollback
+            _refresh_quota_states(usage_file)
     except _Rollback:
         pass
     except IntegrityError:  # the same content, recorded by an import that ran meanwhile
@@ -299,6 +301,12 @@ def usage_import(
             raise
         report = ImportReport(cluster=cluster, source=source, already_imported=True)
     return report
+
+
+def _refresh_quota_states(usage_file: UsageFile) -> None:
+    """The kept quota state of every allocation this file charged (``quota_state``)."""
+    charged = LedgerEntry.objects.filter(source=f"usage file {usage_file.pk}")
+    quota_states_refresh(list(charged.values_list("allocation_id", flat=True).distinct()))
 
 
 def _lock() -> None:

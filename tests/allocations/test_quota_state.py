@@ -99,3 +99,17 @@ def test_the_statistics_page_lists_the_under_users_from_the_kept_state(
     response = manager_client.get(reverse("manage_statistics"))
     under = response.context["usage"].under_users
     assert [(u.account, u.used_percent) for u in under] == [(alpha.account, Decimal(10))]
+
+
+def test_a_usage_import_refreshes_the_allocations_it_charged(alpha, booster):
+    """1,000 GPU-hours (250 h on 4 GPUs) this month: beyond this month's share and the
+    next one's, so at low priority; 1,000 of the 3,000 due so far."""
+    from allocations.services.usage_import import usage_import
+
+    header = "JobIDRaw|Cluster|Account|User|Partition|State|Start|End|ElapsedRaw|AllocTRES"
+    day = f"{this_month():%Y-%m-%d}"
+    job = f"1|jupiter|{alpha.account}|pi|booster|COMPLETED|{day}T00:00:00|{day}T12:00:00|"
+    report = usage_import(lines=[header, job + "900000|gres/gpu=4"], cluster="jupiter")
+
+    assert "Jobs charged: 1" in str(report), str(report)
+    assert state(alpha) == (False, Decimal(33))

@@ -203,7 +203,7 @@ def test_the_reviewer_pool_is_read_a_page_at_a_time(manager_client, manager):
 
     assert len(first.context["people"].reviewers.object_list) == REVIEWER_POOL_PAGE_SIZE
     assert [role.email for role in second.context["people"].reviewers] == ["r100@pool.example"]
-    assert f"Reviewer pool <span class=\"count\">({REVIEWER_POOL_PAGE_SIZE + 1})</span>" in (
+    assert f'Reviewer pool <span class="count">({REVIEWER_POOL_PAGE_SIZE + 1})</span>' in (
         first.content.decode()
     )
     assert "Page 2 of 2" in second.content.decode()
