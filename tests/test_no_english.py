@@ -19,7 +19,9 @@ import pytest
 from django.apps import apps
 from django.db import models
 from django.test import Client
+from django.utils import translation
 
+from tests.test_translations import UNTIL_TRANSLATED
 from tests.test_url_walk_personas import NOT_WALKED, PERSONAS, build_world, clients
 from tests.url_walk import app_urls
 
@@ -193,6 +195,7 @@ def _without(text: str, typed: list[str]) -> str:
     )
 
 
+@UNTIL_TRANSLATED
 @pytest.mark.parametrize("language", ["de", "ko"])
 def test_no_english_text_on_any_page(language):
     world = build_world()
@@ -236,5 +239,9 @@ def test_the_check_finds_english():
 
 def test_a_page_in_german_is_german(client: Client):
     """One page read through, so the walk above is known to see the translation at work."""
-    response = client.get("/", HTTP_ACCEPT_LANGUAGE="de")
-    assert '<html lang="de"' in response.content.decode()
+    response = client.get("/calls/", HTTP_ACCEPT_LANGUAGE="de")
+    html = response.content.decode()
+    assert '<html lang="de"' in html
+    with translation.override("de"):
+        heading = translation.gettext("Calls for proposals")
+    assert f"<h1>{heading}</h1>" in html

@@ -23,6 +23,7 @@ from tests.browser.conftest import PHONE, screenshot
 from tests.conftest import PASSWORD
 from tests.factories import make_call
 from tests.test_no_english import _without, english_in
+from tests.test_translations import UNTIL_TRANSLATED
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -61,6 +62,7 @@ def _confirmation_link(email: str) -> str:
     return re.search(r"https?://\S+/accounts/confirm-email/\S+", bodies[0]).group(0)
 
 
+@UNTIL_TRANSLATED
 @pytest.mark.parametrize(("language", "viewport"), [("de", LAPTOP), ("ko", PHONE)])
 def test_applicant_journey_in_the_browsers_language(
     browser: Browser, live_server, language: str, viewport: dict

@@ -15,6 +15,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
+from django.core.management.commands import makemessages
 from django.test.utils import override_settings
 
 LANGUAGES = ("de", "ko")
@@ -23,10 +24,26 @@ IGNORE = (".venv", "node_modules", "test-artifacts", "staticfiles", "var", "benc
 VOLATILE = ("POT-Creation-Date:",)
 
 
+class _MakeMessagesInto(makemessages.Command):
+    """Django's makemessages, writing every file's strings into ``target``: left alone it
+    writes into the project's own ``locale/`` (it sits next to the code), so a check on a copy
+    would change the real catalogues and compare the copy with itself."""
+
+    def __init__(self, target: Path) -> None:
+        super().__init__()
+        self.target = str(target)
+
+    def find_files(self, root):
+        files = super().find_files(root)
+        for translatable in files:
+            translatable.locale_dir = self.target
+        return files
+
+
 def update(locale_dir: Path) -> None:
     with override_settings(LOCALE_PATHS=[locale_dir]):
         call_command(
-            "makemessages",
+            _MakeMessagesInto(locale_dir),
             locale=list(LANGUAGES),
             ignore_patterns=list(IGNORE),
             add_location="file",
