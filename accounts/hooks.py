@@ -12,8 +12,8 @@ profile is the form alone.
 
 ``identity_changed``: a person's affiliation or name changed. Peer review finds conflicts of
 interest by them (PRODUCT §5.1): proposals registers
-``proposals.review.services.conflicts.conflicts_refresh_for_person``; ``profile_update`` calls
-it in its transaction.
+``proposals.review.services.conflict_detection.conflicts_refresh_for_person``;
+``profile_update`` calls it in its transaction.
 """
 
 from collections.abc import Callable

@@ -59,7 +59,7 @@ class ProposalsConfig(AppConfig):
         # affiliation or name (accounts.hooks).
         from accounts.hooks import identity_listener_register
         from proposals.calls.hooks import conflict_sources_register
-        from proposals.review.services.conflicts import (
+        from proposals.review.services.conflict_detection import (
             conflicts_refresh_for,
             conflicts_refresh_for_person,
         )

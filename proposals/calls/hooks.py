@@ -70,7 +70,7 @@ def continuable(user: User) -> list[Continuable]:
 # it reads changes (PRODUCT §5.1): a call's reviewer pool or committee, a submission, a team.
 # The features below tell it here, inside their transaction: ``(call, proposal_ids)``, where
 # None means every proposal of the call. Registered by ``ProposalsConfig.ready``
-# (``proposals.review.services.conflicts.conflicts_refresh_for``).
+# (``proposals.review.services.conflict_detection.conflicts_refresh_for``).
 ConflictSourcesChanged = Callable[[Call, Collection[int] | None], None]
 
 conflict_sources_listeners: list[ConflictSourcesChanged] = []

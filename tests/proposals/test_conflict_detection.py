@@ -9,7 +9,7 @@ from proposals.calls.enums import CallRoleKind
 from proposals.review.enums import ConflictReason, ConflictStatus
 from proposals.review.models import Conflict
 from proposals.review.selectors.conflicts import blocked_pairs, conflicts_for_pairs
-from proposals.review.services.conflicts import conflicts_detect
+from proposals.review.services.conflict_detection import conflicts_detect
 from proposals.submission.enums import ProposalStatus, TeamStatus
 from proposals.submission.models import Proposal
 from proposals.submission.services.lifecycle import proposal_submit

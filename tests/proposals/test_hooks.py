@@ -43,7 +43,7 @@ def test_allocations_tells_calls_what_a_pi_may_continue():
 def test_review_hears_when_what_conflicts_are_detected_from_changes():
     from accounts.hooks import identity_listeners
     from proposals.calls.hooks import conflict_sources_listeners
-    from proposals.review.services.conflicts import (
+    from proposals.review.services.conflict_detection import (
         conflicts_refresh_for,
         conflicts_refresh_for_person,
     )

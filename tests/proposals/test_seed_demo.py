@@ -31,7 +31,7 @@ from proposals.review.models import Conflict, Review, ReviewScore, TechnicalReco
 from proposals.review.selectors.assignment import reviewer_pool
 from proposals.review.selectors.ranking import call_ranking
 from proposals.review.selectors.reviewing import my_reviews, review_problems
-from proposals.review.services.conflicts import conflicts_detect
+from proposals.review.services.conflict_detection import conflicts_detect
 from proposals.review.services.suggestion import assignment_suggest
 from proposals.submission.enums import AttachmentKind, ProposalStatus, TeamStatus
 from proposals.submission.models import (

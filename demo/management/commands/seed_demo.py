@@ -74,7 +74,7 @@ from proposals.decisions.models import AwardLine, Decision
 from proposals.review.enums import ConflictStatus, ReviewKind, ReviewState
 from proposals.review.models import Conflict, Review, ReviewScore, TechnicalRecommendation
 from proposals.review.selectors.assignment import REVIEWABLE
-from proposals.review.services.conflicts import conflicts_detect
+from proposals.review.services.conflict_detection import conflicts_detect
 from proposals.submission.enums import AttachmentKind, ProposalStatus, TeamStatus
 from proposals.submission.models import (
     Attachment,

@@ -50,7 +50,7 @@ from proposals.review.selectors.assignment import (
     assignment_inputs,
     reviewer_load,
 )
-from proposals.review.services.conflicts import conflicts_refresh
+from proposals.review.services.conflict_detection import conflicts_refresh
 from proposals.submission.models import Proposal
 from proposals.submission.services.lifecycle import call_local
 

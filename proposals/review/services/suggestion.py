@@ -22,7 +22,7 @@ from proposals.review.selectors.assignment import (
     AssignmentInputs,
     assignment_inputs,
 )
-from proposals.review.services.conflicts import conflicts_refresh
+from proposals.review.services.conflict_detection import conflicts_refresh
 from proposals.submission.models import Proposal
 
 

@@ -18,6 +18,7 @@ from proposals.review.enums import ConflictStatus
 from proposals.review.forms import ConflictDeclareForm
 from proposals.review.models import Conflict
 from proposals.review.selectors import conflicts as selectors
+from proposals.review.services import conflict_detection as detection
 from proposals.review.services import conflicts as services
 from proposals.review.views.ranking import render_proposal_reviews
 from proposals.review.views.reviewing import _render_detail
@@ -41,7 +42,7 @@ def manage_conflicts(request: HttpRequest, pk: int) -> HttpResponse:
     """The call's conflicts, to decide; a POST runs the detection."""
     call = call_selectors.get_call_for_manager(user=request.user, pk=pk)
     if request.method == "POST":
-        result = services.conflicts_refresh(call=call, by=request.user)
+        result = detection.conflicts_refresh(call=call, by=request.user)
         message = ngettext(
             "%(count)d new conflict detected.", "%(count)d new conflicts detected.", result.found
         ) % {"count": result.found}
