@@ -39,18 +39,16 @@ counts at noon of its day there, so that its day is the same in any call's time 
 import contextlib
 import hashlib
 import re
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
-from decimal import Decimal
+from datetime import date, datetime
 from operator import itemgetter
-from typing import Any
 
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from allocations.enums import ChargeRule, LedgerKind
+from allocations.enums import ChargeRule
 from allocations.models import (
     CHARGE_SCALE,
     Allocation,
@@ -58,16 +56,25 @@ from allocations.models import (
     AllocationResource,
     LedgerEntry,
     Resource,
-    UsageDay,
     UsageFile,
-    UsageRecord,
 )
 from allocations.services.quota_state import quota_states_refresh
+from allocations.services.usage_report import (
+    MALFORMED,
+    NO_RESOURCE,
+    NOON,
+    NOT_AWARDED,
+    NOT_CHARGED,
+    NOT_ENDED,
+    OTHER_CLUSTER,
+    UNKNOWN_ACCOUNT,
+    UNPARSABLE,
+    ImportReport,
+    Outcome,
+)
+from allocations.services.usage_stage import _Stage
 
 BATCH_SIZE = 20_000  # lines per write to the staging table
-SECONDS_PER_HOUR = 3600
-LEDGER_PLACES = 10_000  # the ledger keeps hours to four places
-NOON = time(12)
 
 REQUIRED_COLUMNS = (
     "JobIDRaw",
@@ -85,161 +92,6 @@ NOT_ENDED_STATES = {"RUNNING", "PENDING", "REQUEUED", "RESIZING", "SUSPENDED"}
 NO_END_VALUES = {"", "unknown", "none"}
 # AllocTRES as sacct writes it: comma-separated name=value pairs, no spaces (or empty).
 TRES_RE = re.compile(r"(?:[^,=\s]+=[^,=\s]+(?:,[^,=\s]+=[^,=\s]+)*)?")
-
-# Kinds of line that are not charged, as the report counts them.
-MALFORMED = "malformed line"
-UNPARSABLE = "unparsable field"
-UNKNOWN_ACCOUNT = "unknown account"
-NO_RESOURCE = "no resource for cluster and partition"
-NOT_AWARDED = "resource not awarded to the account"
-NOT_CHARGED = "resource not charged from jobs"
-NOT_ENDED = "not ended"
-OTHER_CLUSTER = "other cluster"
-# Kinds that are expected in any sacct file and are no problem.
-BENIGN = {NOT_ENDED, NOT_CHARGED}
-
-
-class Outcome:
-    CLEAN = UsageFile.Outcome.CLEAN
-    PROBLEMS = UsageFile.Outcome.PROBLEMS
-    REFUSED = UsageFile.Outcome.REFUSED
-    ALREADY = "already imported"
-
-
-@dataclass(frozen=True)
-class Problem:
-    line: int
-    field: str
-    message: str
-
-    def __str__(self) -> str:
-        return f"line {self.line}: {self.field}: {self.message}"
-
-
-def _hours(charge: int) -> Decimal:
-    """A charge (ten-thousandths of unit-seconds) in hours to four places, rounded half up."""
-    return Decimal(_ledger_units(charge)).scaleb(-4)
-
-
-def _ledger_units(charge: int) -> int:
-    """A charge in ten-thousandths of an hour, rounded half away from zero."""
-    half = SECONDS_PER_HOUR // 2
-    if charge >= 0:
-        return (charge + half) // SECONDS_PER_HOUR
-    return -((-charge + half) // SECONDS_PER_HOUR)
-
-
-@dataclass
-class ImportReport:
-    cluster: str
-    source: str = ""
-    dry_run: bool = False
-    refused: bool = False
-    already_imported: bool = False
-    lines_read: int = 0
-    charged: int = 0  # jobs recorded for the first time
-    corrected: int = 0  # jobs whose record changed
-    duplicates: int = 0  # lines that changed nothing
-    skipped: Counter = field(default_factory=Counter)
-    problems: list[Problem] = field(default_factory=list)
-    # (account, Slurm user) → jobs charged without a member
-    unknown_users: Counter = field(default_factory=Counter)
-    # account → [lines, charge not charged]
-    unknown_accounts: dict[str, list[int]] = field(default_factory=dict)
-    # (account, resource code, unit) → charge written by this import (ten-thousandths of s)
-    charges: dict[tuple[str, str, str], int] = field(default_factory=lambda: defaultdict(int))
-
-    def problem(self, line: int, field_name: str, message: str) -> None:
-        self.problems.append(Problem(line, field_name, message))
-
-    @property
-    def outcome(self) -> str:
-        if self.already_imported:
-            return Outcome.ALREADY
-        if self.refused:
-            return Outcome.REFUSED
-        if self.problems or self.unknown_users:
-            return Outcome.PROBLEMS
-        return Outcome.CLEAN
-
-    def warnings(self) -> list[str]:
-        return [
-            f"warning: User: unknown user {user!r} on {account}: {jobs} "
-            f"job{'s' if jobs != 1 else ''} charged without a member"
-            for (account, user), jobs in sorted(self.unknown_users.items())
-        ]
-
-    def hours(self) -> dict[tuple[str, str, str], Decimal]:
-        return {key: _hours(charge) for key, charge in sorted(self.charges.items())}
-
-    def lines(self, *, first: int | None = None) -> list[str]:
-        """The report as text. With ``first``, only that many problems (then how many more)."""
-        title = f"Usage import from cluster {self.cluster}"
-        if self.source:
-            title += f" ({self.source})"
-        out = [title + (" (dry run)" if self.dry_run else "")]
-        if self.already_imported:
-            out.append("This content was imported before: nothing changed.")
-            return out
-        shown = self.problems if first is None else self.problems[:first]
-        out += [str(p) for p in shown]
-        if len(shown) < len(self.problems):
-            out.append(
-                f"… and {len(self.problems) - len(shown)} more problems "
-                "(all in --json and in the usage file's report)"
-            )
-        out += self.warnings()
-        if self.refused:
-            out.append("Not imported.")
-            return out
-        out.append(f"Lines read: {self.lines_read}")
-        out.append(f"Jobs charged: {self.charged}")
-        out.append(f"Jobs corrected: {self.corrected}")
-        out.append(f"Duplicates: {self.duplicates}")
-        out.append(f"Skipped: {sum(self.skipped.values())}")
-        out += [f"  {reason}: {count}" for reason, count in sorted(self.skipped.items())]
-        if self.unknown_accounts:
-            out.append("Unknown accounts (lines, hours not charged):")
-            for name, (lines, charge) in sorted(self.unknown_accounts.items()):
-                out.append(f"  {name}: {lines} lines, {_hours(charge)} hours")
-        out.append("Hours per allocation:")
-        for (account, code, unit), hours in self.hours().items():
-            out.append(f"  {account} {code}: {hours} {unit}")
-        if self.dry_run:
-            out.append("Dry run: nothing was written.")
-        return out
-
-    def __str__(self) -> str:
-        return "\n".join(self.lines())
-
-    def as_dict(self) -> dict[str, Any]:
-        """The whole report, for ``--json`` and the usage file's record."""
-        return {
-            "cluster": self.cluster,
-            "source": self.source,
-            "outcome": self.outcome,
-            "dry_run": self.dry_run,
-            "lines_read": self.lines_read,
-            "jobs_charged": self.charged,
-            "jobs_corrected": self.corrected,
-            "duplicates": self.duplicates,
-            "skipped": dict(sorted(self.skipped.items())),
-            "problems": [
-                {"line": p.line, "field": p.field, "message": p.message} for p in self.problems
-            ],
-            "unknown_users": [
-                {"account": account, "user": user, "jobs": jobs}
-                for (account, user), jobs in sorted(self.unknown_users.items())
-            ],
-            "unknown_accounts": [
-                {"account": name, "lines": lines, "hours": str(_hours(charge))}
-                for name, (lines, charge) in sorted(self.unknown_accounts.items())
-            ],
-            "hours": [
-                {"account": account, "resource": code, "unit": unit, "hours": str(hours)}
-                for (account, code, unit), hours in self.hours().items()
-            ],
-        }
 
 
 @dataclass
@@ -530,218 +382,6 @@ class _Importer:
 def _factor(resource: Resource) -> int:
     """The charge factor × CHARGE_SCALE: an integer (the factor has four decimal places)."""
     return int(resource.charge_factor * CHARGE_SCALE)
-
-
-_STAGE_COLUMNS = (
-    "line",
-    "job_id",
-    "account",
-    "user_name",
-    "allocation_id",
-    "resource_id",
-    "member_id",
-    "ended_on",
-    "charge",
-)
-_STAGE_TYPES: tuple[str, ...] = ("bigint", "varchar(64)", "varchar(100)", "varchar(100)")
-_STAGE_TYPES += ("bigint", "bigint", "bigint", "date", "bigint")
-
-
-class _Stage:
-    """The temporary tables of one import and the SQL that merges them into the records, the
-    day totals and the ledger. The same SQL runs on PostgreSQL and SQLite."""
-
-    def __init__(self) -> None:
-        self.postgresql = connection.vendor == "postgresql"
-        columns = ", ".join(f"{c} {t}" for c, t in zip(_STAGE_COLUMNS, _STAGE_TYPES, strict=True))
-        with connection.cursor() as cursor:
-            for table in ("allot_stage", "allot_latest", "allot_change", "allot_delta"):
-                cursor.execute(f"DROP TABLE IF EXISTS {table}")
-            cursor.execute(f"CREATE TEMPORARY TABLE allot_stage ({columns})")
-            if self.postgresql:
-                # Hash aggregates and joins over a million staged rows stay in memory.
-                cursor.execute("SET LOCAL work_mem = '64MB'")
-                cursor.execute("SET LOCAL jit = off")
-
-    def write(self, rows: list[tuple]) -> None:
-        if not rows:
-            return
-        with connection.cursor() as cursor:
-            if self.postgresql:
-                with cursor.cursor.copy(
-                    f"COPY allot_stage ({', '.join(_STAGE_COLUMNS)}) FROM STDIN"
-                ) as copy:
-                    copy.write("".join(map(_copy_line, rows)))
-            else:
-                cursor.executemany(
-                    f"INSERT INTO allot_stage ({', '.join(_STAGE_COLUMNS)}) "  # noqa: S608
-                    f"VALUES ({', '.join(['%s'] * len(_STAGE_COLUMNS))})",
-                    rows,
-                )
-
-    def merge(self, importer: _Importer) -> None:
-        report = importer.report
-        records = UsageRecord._meta.db_table
-        days = UsageDay._meta.db_table
-        with connection.cursor() as cursor:
-            execute = cursor.execute
-            if self.postgresql:
-                execute("ANALYZE allot_stage")
-            # The last line of each job.
-            execute(
-                "CREATE TEMPORARY TABLE allot_latest AS SELECT * FROM allot_stage WHERE line IN "
-                "(SELECT MAX(line) FROM allot_stage GROUP BY job_id)"
-            )
-            # What changes: new jobs and jobs reported otherwise than recorded.
-            execute(
-                "CREATE TEMPORARY TABLE allot_change AS SELECT n.*, o.id AS old_id, "  # noqa: S608
-                "o.allocation_id AS old_allocation_id, o.resource_id AS old_resource_id, "
-                "o.member_id AS old_member_id, o.ended_on AS old_ended_on, "
-                "o.charge AS old_charge "
-                f"FROM allot_latest n LEFT JOIN {records} o "
-                "ON o.cluster = %s AND o.job_id = n.job_id "
-                "WHERE o.id IS NULL OR o.charge <> n.charge OR o.ended_on <> n.ended_on "
-                "OR o.allocation_id <> n.allocation_id OR o.resource_id <> n.resource_id "
-                "OR o.member_id <> n.member_id",
-                [importer.cluster],
-            )
-            execute("SELECT COUNT(*) FROM allot_stage")
-            staged = cursor.fetchone()[0]
-            execute("SELECT old_id IS NULL, COUNT(*) FROM allot_change GROUP BY old_id IS NULL")
-            for is_new, count in cursor.fetchall():
-                if is_new:
-                    report.charged = count
-                else:
-                    report.corrected = count
-            report.duplicates = staged - report.charged - report.corrected
-            execute(
-                f"INSERT INTO {records} (cluster, job_id, account, user_name, "  # noqa: S608
-                "allocation_id, resource_id, member_id, ended_on, charge, usage_file_id, line) "
-                "SELECT %s, job_id, account, user_name, allocation_id, resource_id, member_id, "
-                "ended_on, charge, %s, line FROM allot_change WHERE true "
-                "ON CONFLICT (cluster, job_id) DO UPDATE SET account = excluded.account, "
-                "user_name = excluded.user_name, allocation_id = excluded.allocation_id, "
-                "resource_id = excluded.resource_id, member_id = excluded.member_id, "
-                "ended_on = excluded.ended_on, charge = excluded.charge, "
-                "usage_file_id = excluded.usage_file_id, line = excluded.line",
-                [importer.cluster, importer.usage_file.pk],
-            )
-            execute(
-                "CREATE TEMPORARY TABLE allot_delta AS "
-                "SELECT allocation_id, resource_id, member_id, ended_on AS day, "
-                "CAST(SUM(charge) AS bigint) AS delta FROM ("
-                "SELECT allocation_id, resource_id, member_id, ended_on, charge "
-                "FROM allot_change UNION ALL "
-                "SELECT old_allocation_id, old_resource_id, old_member_id, old_ended_on, "
-                "-old_charge FROM allot_change WHERE old_id IS NOT NULL) AS parts "
-                "GROUP BY allocation_id, resource_id, member_id, ended_on "
-                "HAVING SUM(charge) <> 0"
-            )
-            if self.postgresql:
-                deltas = self.append_ledger_in_sql(cursor, importer)
-            else:
-                execute(
-                    "SELECT d.allocation_id, d.resource_id, d.member_id, d.day, "  # noqa: S608
-                    f"d.delta, COALESCE(u.charge, 0) FROM allot_delta d LEFT JOIN {days} u "
-                    "ON u.allocation_id = d.allocation_id AND u.resource_id = d.resource_id "
-                    "AND u.member_id = d.member_id AND u.day = d.day"
-                )
-                deltas = cursor.fetchall()
-            execute(
-                f"INSERT INTO {days} (allocation_id, resource_id, member_id, day, charge) "  # noqa: S608
-                "SELECT allocation_id, resource_id, member_id, day, delta FROM allot_delta "
-                "WHERE true ON CONFLICT (allocation_id, resource_id, member_id, day) "
-                f"DO UPDATE SET charge = {days}.charge + excluded.charge"
-            )
-            for table in ("allot_stage", "allot_latest", "allot_change", "allot_delta"):
-                execute(f"DROP TABLE {table}")
-        if not self.postgresql:
-            self.append_ledger(importer, deltas)
-
-    def append_ledger_in_sql(self, cursor, importer: _Importer) -> list[tuple]:
-        """PostgreSQL: the ledger rows of ``append_ledger`` in one INSERT … SELECT (no row
-        passes through Python); returns the charge per allocation and resource for the
-        report."""
-        days = UsageDay._meta.db_table
-        ledger = LedgerEntry._meta.db_table
-        half, hour = SECONDS_PER_HOUR // 2, SECONDS_PER_HOUR
-        cursor.execute(
-            f"INSERT INTO {ledger} (allocation_id, resource_id, kind, amount, reason, "  # noqa: S608
-            "user_id, occurred_at, source, created_at) "
-            "SELECT d.allocation_id, d.resource_id, %s, "
-            f"-((COALESCE(u.charge, 0) + d.delta + {half}) / {hour} "
-            f"- (COALESCE(u.charge, 0) + {half}) / {hour})::numeric / {LEDGER_PLACES}, '', "
-            "NULLIF(d.member_id, 0), (d.day + time '12:00') AT TIME ZONE %s, %s, %s "
-            f"FROM allot_delta d LEFT JOIN {days} u "
-            "ON u.allocation_id = d.allocation_id AND u.resource_id = d.resource_id "
-            "AND u.member_id = d.member_id AND u.day = d.day "
-            f"WHERE (COALESCE(u.charge, 0) + d.delta + {half}) / {hour} "
-            f"<> (COALESCE(u.charge, 0) + {half}) / {hour}",
-            [
-                LedgerKind.USAGE,
-                str(importer.tz),
-                f"usage file {importer.usage_file.pk}",
-                timezone.now(),
-            ],
-        )
-        cursor.execute(
-            "SELECT allocation_id, resource_id, SUM(delta) FROM allot_delta "
-            "GROUP BY allocation_id, resource_id"
-        )
-        names = {a.allocation_id: a.name for a in importer.accounts.values()}
-        resources = {r.pk: r for r in importer.resources.values()}
-        for allocation_id, resource_id, delta in cursor.fetchall():
-            resource = resources[resource_id]
-            importer.report.charges[(names[allocation_id], resource.code, resource.unit)] += int(
-                delta
-            )
-        return []
-
-    def append_ledger(self, importer: _Importer, deltas: list[tuple]) -> None:
-        """One usage entry per key whose rounded hours change: the new rounded total minus the
-        old one (so the ledger always holds the rounded exact total)."""
-        report = importer.report
-        names = {a.allocation_id: a.name for a in importer.accounts.values()}
-        resources = {r.pk: r for r in importer.resources.values()}
-        now = timezone.now()
-        source = f"usage file {importer.usage_file.pk}"
-        tz = importer.tz
-        entries = []
-        for allocation_id, resource_id, member_id, day, delta, old in deltas:
-            if isinstance(day, str):  # SQLite
-                day = date.fromisoformat(day)
-            delta, old = int(delta), int(old)
-            resource = resources[resource_id]
-            report.charges[(names[allocation_id], resource.code, resource.unit)] += delta
-            units = _ledger_units(old + delta) - _ledger_units(old)
-            if units == 0:
-                continue
-            entries.append(
-                LedgerEntry(
-                    allocation_id=allocation_id,
-                    resource_id=resource_id,
-                    kind=LedgerKind.USAGE,
-                    amount=-Decimal(units).scaleb(-4),
-                    user_id=member_id or None,
-                    occurred_at=datetime.combine(day, NOON, tzinfo=tz),
-                    source=source,
-                    created_at=now,
-                )
-            )
-        for start in range(0, len(entries), 5_000):
-            LedgerEntry.objects.bulk_create(entries[start : start + 5_000])
-
-
-def _copy_line(row: tuple) -> str:
-    """A staging row as a line of COPY's text format. Only the names can hold a tab, a
-    backslash or a newline (job ids are digits, dates and numbers are plain)."""
-    line, job_id, account, user, allocation_id, resource_id, member_id, ended_on, charge = row
-    if "\\" in user or "\t" in user:
-        user = user.replace("\\", "\\\\").replace("\t", "\\t")
-    return (
-        f"{line}\t{job_id}\t{account}\t{user}\t{allocation_id}\t{resource_id}\t{member_id}\t"
-        f"{ended_on}\t{charge}\n"
-    )
 
 
 def _tres_count(tres: str, key: str) -> int:
