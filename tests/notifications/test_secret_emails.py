@@ -301,6 +301,7 @@ def test_a_failed_secret_message_cannot_hold_its_body(planted):
     message = OutboxMessage.objects.filter(secret=True, status=MessageStatus.QUEUED).first()
 
     with pytest.raises(IntegrityError), transaction.atomic():
+        # straight to the table: the database's own constraint is what is tested
         OutboxMessage.objects.filter(pk=message.pk).update(status=MessageStatus.FAILED)
 
 

@@ -131,6 +131,7 @@ def test_the_removed_review_cannot_come_back_after_confirming(
     "status", [ConflictStatus.CONFIRMED, ConflictStatus.DISMISSED, ConflictStatus.DECLARED]
 )
 def test_only_a_detected_conflict_can_be_decided(detected, manager, proposal, reviewer, status):
+    # each settled state as the test's parameter, set directly (the refusal is the subject)
     Conflict.objects.filter(pk=detected.pk).update(status=status)
     detected.refresh_from_db()
     make_review(proposal, reviewer, ReviewState.DECLINED)

@@ -12,7 +12,7 @@ from proposals.review.selectors.conflicts import blocked_pairs, conflicts_for_pa
 from proposals.review.services.conflict_detection import conflicts_detect
 from proposals.submission.enums import ProposalStatus, TeamStatus
 from proposals.submission.models import Proposal
-from proposals.submission.services.lifecycle import proposal_submit
+from proposals.submission.services.lifecycle import proposal_submit, proposal_withdraw
 from tests.conftest import make_user
 from tests.factories import make_call
 from tests.proposal_factories import add_call_role, add_member, complete_proposal
@@ -218,13 +218,14 @@ def test_technical_reviewers_and_the_committee_are_checked_pending_roles_are_not
 def test_only_proposals_in_review_are_compared(call, pi, coi, outsider):
     submitted(call, pi, acronym="SUBMITTED")
     under_review = submitted(call, coi, acronym="IN-REVIEW")
-    Proposal.objects.filter(pk=under_review.pk).update(status=ProposalStatus.UNDER_REVIEW)
     withdrawn = submitted(call, outsider, acronym="WITHDRAWN")
-    Proposal.objects.filter(pk=withdrawn.pk).update(
-        status=ProposalStatus.WITHDRAWN, withdrawn_at=timezone.now()
-    )
+    proposal_withdraw(proposal=withdrawn, by=outsider)
     complete_proposal(call, pi, acronym="DRAFT")
     awarded = submitted(call, pi, acronym="AWARDED")
+    # Under review and awarded beside submitted ones in one call: a mix no service makes (the
+    # deadline and the publication move a whole call), set directly because the mix is what
+    # this test is about.
+    Proposal.objects.filter(pk=under_review.pk).update(status=ProposalStatus.UNDER_REVIEW)
     Proposal.objects.filter(pk=awarded.pk).update(status=ProposalStatus.AWARDED)
     for person in (pi, coi, outsider):
         add_call_role(call, person, role=REVIEWER)

@@ -411,6 +411,7 @@ def test_constant_queries_for_one_and_three_proposals(manager_client, manager):
         call_resource=call.call_resources.get(),
         amount=Decimal(100_000),
     )
+    # out of competition and back again: no service returns a withdrawn proposal
     Proposal.objects.filter(pk__in=[p.pk for p in proposals[1:]]).update(status="withdrawn")
     one = _queries(manager_client, call)
     Proposal.objects.filter(pk__in=[p.pk for p in proposals[1:]]).update(status="submitted")

@@ -59,6 +59,8 @@ def submitted(call, pi, acronym: str, *, booster: int, cluster: int = 0, **field
 def proposals(call, pi, coi, outsider):
     first = submitted(call, pi, "ALPHA", booster=400_000, cluster=500_000)
     second = submitted(call, coi, "BETA", booster=300_000, field="LS2", pi_country="FR")
+    # under review beside a submitted one: a mix no service makes (the deadline moves a whole
+    # call), set directly because the list shows each state
     Proposal.objects.filter(pk=second.pk).update(status=ProposalStatus.UNDER_REVIEW)
     third = submitted(call, outsider, "GAMMA", booster=200_000, cluster=900_000)
     proposal_withdraw(proposal=third, by=outsider)

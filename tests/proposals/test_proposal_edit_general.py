@@ -346,6 +346,7 @@ def test_wrong_method_is_405(client, pi, draft, method):
 
 
 def test_submitted_proposal_is_read_only_for_its_team(client, pi, draft):
+    # submitted as the editor sees it afterwards; the draft is not complete enough to submit
     Proposal.objects.filter(pk=draft.pk).update(status="submitted", reference="JUP27-1-0001")
     client.force_login(pi)
 

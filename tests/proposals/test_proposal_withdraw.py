@@ -84,6 +84,7 @@ def test_a_draft_without_reference_is_named_by_its_title(
     "status", [ProposalStatus.WITHDRAWN, ProposalStatus.AWARDED, ProposalStatus.REJECTED]
 )
 def test_withdrawn_or_decided_proposals_cannot_be_withdrawn(submitted, pi, status):
+    # each state as the test's parameter, set directly: reaching them takes a whole call's flow
     Proposal.objects.filter(pk=submitted.pk).update(status=status)
 
     with pytest.raises(ValidationError) as refusal:

@@ -446,6 +446,7 @@ def test_constant_queries_for_one_and_three_proposals(client, call, committee):
         pending(proposal, people["late"])
     client.force_login(committee)
     # One proposal shown (two hidden)…
+    # out of competition and back again: no service returns a withdrawn proposal
     Proposal.objects.filter(pk=proposals[1].pk).update(status="withdrawn")
     one = _queries(client, call)
     # …then three shown, each with reviews, a technical recommendation and a pending review.

@@ -171,6 +171,7 @@ def test_constant_queries_for_one_and_three_proposals(client, call, committee):
     ]
     in_review(call)
     scientific(proposals[0], people["A"], 4, 4)
+    # out of competition and back again: no service returns a withdrawn proposal
     Proposal.objects.filter(pk__in=[p.pk for p in proposals[1:]]).update(status="withdrawn")
     client.force_login(committee)
     with CaptureQueriesContext(connection) as one:
