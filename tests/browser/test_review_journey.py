@@ -188,7 +188,9 @@ def test_peer_review_from_assignment_to_ranking(browser: Browser, live_server):
     screenshot(page, "61-assignment-preview")
     assert Review.objects.count() == 0  # nothing changes before the manager confirms
 
-    _click(page, "Apply: invite 6 reviewers")
+    # the first of the two apply buttons (above the table; the second is below it)
+    with page.expect_navigation():
+        page.get_by_role("button", name="Apply: invite 6 reviewers", exact=True).first.click()
     expect(page.get_by_text("6 reviewers invited.")).to_be_visible()
     row = page.get_by_role("row", name=re.compile(sparse.reference))
     expect(row).to_contain_text("Rita Reviewer")
