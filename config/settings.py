@@ -128,6 +128,9 @@ SOCIALACCOUNT_ADAPTER = "accounts.adapters.SocialAccountAdapter"
 SOCIALACCOUNT_EMAIL_AUTHENTICATION = False
 SOCIALACCOUNT_ONLY = False
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+# A code of the 30-second period before or after is accepted too: a phone's clock drifts, and a
+# code typed at a period's last second reaches the server in the next one (a test hit it).
+MFA_TOTP_TOLERANCE = 1
 MFA_FORMS = {
     "activate_totp": "accounts.mfa_forms.ActivateTOTPForm",
     "authenticate": "accounts.mfa_forms.AuthenticateForm",
