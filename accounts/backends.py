@@ -14,22 +14,24 @@ from django.db.models import Exists, OuterRef
 from accounts.models import User
 
 
-def _user_with_role(user_id) -> User | None:
-    in_group = User.groups.through.objects.filter(
-        user_id=OuterRef("pk"), group__name=settings.CALL_MANAGERS_GROUP
-    )
-    return (
-        User._default_manager.annotate(_is_call_manager=Exists(in_group)).filter(pk=user_id).first()
-    )
+class _WithRole:
+    """``get_user`` reading the user with ``_is_call_manager`` in the same query."""
 
-
-class ModelBackend(DjangoModelBackend):
     def get_user(self, user_id):
-        user = _user_with_role(user_id)
+        in_group = User.groups.through.objects.filter(
+            user_id=OuterRef("pk"), group__name=settings.CALL_MANAGERS_GROUP
+        )
+        user = (
+            User._default_manager.annotate(_is_call_manager=Exists(in_group))
+            .filter(pk=user_id)
+            .first()
+        )
         return user if user is not None and self.user_can_authenticate(user) else None
 
 
-class AuthenticationBackend(AllauthBackend):
-    def get_user(self, user_id):
-        user = _user_with_role(user_id)
-        return user if user is not None and self.user_can_authenticate(user) else None
+class ModelBackend(_WithRole, DjangoModelBackend):
+    pass
+
+
+class AuthenticationBackend(_WithRole, AllauthBackend):
+    pass

@@ -20,11 +20,6 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def booster():
-    return make_resource()
-
-
-@pytest.fixture
 def allocation(pi, booster):
     allocation = make_allocation(pi=pi, awarded={booster: 12_000})
     add_usage(allocation, booster, 2_000, on=date(2027, 6, 1))
@@ -162,12 +157,6 @@ def test_only_a_call_manager_may_adjust(allocation, booster, pi):
 
 def url(allocation) -> str:
     return reverse("allocation_adjust", args=[allocation.pk])
-
-
-@pytest.fixture
-def manager_client(client, manager):
-    client.force_login(manager)
-    return client
 
 
 def test_the_form_adds_the_adjustment_and_returns_to_the_allocation(

@@ -31,11 +31,6 @@ def month_start(offset: int) -> date:
 
 
 @pytest.fixture
-def booster():
-    return make_resource()
-
-
-@pytest.fixture
 def storage():
     return make_resource("storage", name="Project storage", unit="TB", charge_rule="none")
 

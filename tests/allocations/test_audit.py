@@ -13,7 +13,7 @@ from allocations.selectors.audit import AUDIT_PAGE_SIZE, Change
 from allocations.services.ledger import allocation_adjust
 from proposals.calls.audit import audit_record
 from tests.allocation_factories import make_allocation
-from tests.factories import make_call, make_resource
+from tests.factories import make_call
 from tests.proposals.helpers import assert_guarded
 from tests.test_translations import UNTIL_TRANSLATED
 
@@ -22,17 +22,6 @@ pytestmark = pytest.mark.django_db
 
 def url(call) -> str:
     return reverse("call_audit", args=[call.pk])
-
-
-@pytest.fixture
-def manager_client(client, manager):
-    client.force_login(manager)
-    return client
-
-
-@pytest.fixture
-def booster():
-    return make_resource()
 
 
 @pytest.fixture

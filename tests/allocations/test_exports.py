@@ -12,15 +12,9 @@ from django.urls import reverse
 
 from tests.allocation_factories import add_usage
 from tests.allocations.test_my_allocations import month_start, running
-from tests.factories import make_resource
 from tests.proposals.helpers import assert_guarded
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def booster():
-    return make_resource()
 
 
 @pytest.fixture

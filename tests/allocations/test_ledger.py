@@ -31,11 +31,6 @@ BERLIN = zoneinfo.ZoneInfo("Europe/Berlin")
 
 
 @pytest.fixture
-def booster():
-    return make_resource()
-
-
-@pytest.fixture
 def allocation(pi, booster) -> Allocation:
     return make_allocation(pi=pi, awarded={booster: 12_000})
 

@@ -29,17 +29,6 @@ def detail(allocation) -> str:
 
 
 @pytest.fixture
-def manager_client(client, manager):
-    client.force_login(manager)
-    return client
-
-
-@pytest.fixture
-def booster():
-    return make_resource()
-
-
-@pytest.fixture
 def cluster():
     return make_resource("juwels-cluster", name="JUWELS Cluster", unit="core-hours")
 

@@ -46,11 +46,6 @@ def running(pi, *, members=(), awarded=None, acronym=""):
 
 
 @pytest.fixture
-def booster():
-    return make_resource()
-
-
-@pytest.fixture
 def allocation(pi, coi, booster):
     allocation = running(pi, members=[coi], awarded={booster: 12_000}, acronym="moe")
     add_usage(allocation, booster, 500, on=month_start(-2) + timedelta(days=9), user=pi)

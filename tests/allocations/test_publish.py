@@ -39,12 +39,6 @@ def example(db, pi, coi):
 
 
 @pytest.fixture
-def manager_client(client, manager):
-    client.force_login(manager)
-    return client
-
-
-@pytest.fixture
 def decided(example, manager):
     decide_all(example, manager)
     return example

@@ -27,11 +27,6 @@ PEOPLE = ["coi@lab.example", "pi@uni.example"]
 
 
 @pytest.fixture
-def booster():
-    return make_resource()
-
-
-@pytest.fixture
 def allocation(pi, coi, booster):
     """1 May 2027 to 30 April 2028, 12,000 GPU-hours of the whole period, PI and a member."""
     return make_allocation(

@@ -13,20 +13,8 @@ from allocations.selectors.manage import LOW_PRIORITY, manager_allocations
 from allocations.services.ledger import allocation_adjust
 from allocations.services.quota_state import quota_states_refresh
 from tests.allocation_factories import add_usage, make_allocation, period_around_today, this_month
-from tests.factories import make_resource
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def manager_client(client, manager):
-    client.force_login(manager)
-    return client
-
-
-@pytest.fixture
-def booster():
-    return make_resource()
 
 
 @pytest.fixture

@@ -24,11 +24,6 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def booster():
-    return make_resource()
-
-
-@pytest.fixture
 def allocation(pi, coi, booster) -> Allocation:
     """1 May 2027 to 30 April 2028, 12,000 GPU-hours."""
     return make_allocation(pi=pi, awarded={booster: 12_000}, members=[coi], acronym="moe")

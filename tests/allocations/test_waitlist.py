@@ -41,12 +41,6 @@ def freed(example):
     return example
 
 
-@pytest.fixture
-def manager_client(client, manager):
-    client.force_login(manager)
-    return client
-
-
 def promote(example, acronym: str, by, amount: int | None = None):
     amounts = {} if amount is None else {example.offer_id: Decimal(amount)}
     proposal = Proposal.objects.get(pk=example[acronym].pk)

@@ -378,22 +378,34 @@ def test_the_manager_leaves_a_pair_out_and_swaps_another_before_applying(manager
     assert cem.reviews.count() == 1
 
 
-def test_a_replacement_that_names_nobody_leaves_its_pair_out_and_says_why(manager_client, call):
+@pytest.mark.parametrize(
+    "typed, refusal",
+    [
+        (
+            "nobody@nowhere.example",
+            "No reviewer of this call's pool matches “nobody@nowhere.example”. Type part of a "
+            "name or email and choose from the list.",
+        ),
+        ("be\x00a", "control character"),
+    ],
+    ids=["names nobody", "control character"],
+)
+def test_a_replacement_that_is_refused_leaves_its_pair_out_and_says_why(
+    manager_client, call, typed, refusal
+):
     alpha = submitted(call, "ALPHA")
     ada, bea = pool(call, "Ada"), pool(call, "Bea")
     signed = signed_for(call, [[alpha.pk, ada.pk], [alpha.pk, bea.pk]])
 
     response = manager_client.post(
         reverse("assignment_apply", args=[call.pk]),
-        {"suggestion": signed, f"instead-{alpha.pk}:{bea.pk}": "nobody@nowhere.example"},
+        {"suggestion": signed, f"instead-{alpha.pk}:{bea.pk}": typed},
         follow=True,
     )
 
-    assert message_texts(response) == [
-        "1 reviewer invited.",
-        "No reviewer of this call's pool matches “nobody@nowhere.example”. Type part of a "
-        "name or email and choose from the list.",
-    ]
+    invited, refused = message_texts(response)
+    assert invited == "1 reviewer invited."
+    assert refusal in refused
     assert list(Review.objects.values_list("reviewer__full_name", flat=True)) == ["Ada"]
 
 

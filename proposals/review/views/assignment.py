@@ -144,10 +144,14 @@ def _steered(
         key = f"{proposal_id}:{reviewer_id}"
         if key in dropped:
             continue
-        instead = request.POST.get(f"instead-{key}", "").strip()[:EMAIL_MAX_LENGTH]
-        if not instead:
-            steered.append((proposal_id, reviewer_id))
+        form = ManualAssignmentForm({"reviewer": request.POST.get(f"instead-{key}", "")})
+        if not form.is_valid():  # left empty: the suggested reviewer stays
+            if (form["reviewer"].value() or "").strip():  # typed but refused (a NUL, too long)
+                unmatched.append(form.refusal())
+            else:
+                steered.append((proposal_id, reviewer_id))
             continue
+        instead = form.cleaned_data["reviewer"]
         matches = selectors.match_call_reviewers(call=call, value=instead)
         if len(matches) == 1:
             steered.append((proposal_id, matches[0].pk))
