@@ -15,7 +15,6 @@ from proposals.calls.audit import audit_record
 from tests.allocation_factories import make_allocation
 from tests.factories import make_call
 from tests.proposals.helpers import assert_guarded
-from tests.test_translations import UNTIL_TRANSLATED
 
 pytestmark = pytest.mark.django_db
 
@@ -156,7 +155,6 @@ def test_the_trail_refuses_post(manager_client, allocation):
     assert manager_client.post(url(allocation.proposal.call)).status_code == 405
 
 
-@UNTIL_TRANSLATED
 def test_keys_and_states_read_in_the_readers_language(manager_client, allocation, pi):
     """Entries keep the English they were written in; the trail reads them in German."""
     proposal = allocation.proposal
