@@ -9,6 +9,7 @@ from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
 from django.conf import settings
 from django.contrib.auth.models import Group
 from django.test import Client
+from django.utils import translation
 
 from accounts.models import User
 from accounts.rules import has_mfa
@@ -131,6 +132,15 @@ def outsider(db) -> User:
 @pytest.fixture(autouse=True)
 def _media_root(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "uploads"
+
+
+@pytest.fixture(autouse=True)
+def _each_test_starts_in_the_default_language():
+    """A request in German leaves German active in its thread (Django's LocaleMiddleware does
+    not switch back), and so does ``translation.activate``: the next test on the same worker
+    would read German messages where it expects English."""
+    yield
+    translation.deactivate()
 
 
 # --- Append-only tables and the flush of transactional tests on SQLite ------------------------

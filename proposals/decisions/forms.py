@@ -13,6 +13,7 @@ from django import forms
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from accounts import widgets
 from accounts.fields import FreeTextField
 from accounts.formatting import amount as format_amount
 from proposals.calls.models import Call, CallResource
@@ -45,7 +46,7 @@ def _amount_field(label: str, initial: Decimal | None) -> forms.DecimalField:
         max_digits=14,
         decimal_places=2,
         initial=initial,
-        widget=forms.NumberInput(attrs={"step": "0.01", "min": "0", "inputmode": "decimal"}),
+        widget=widgets.NumberInput(attrs={"step": "0.01", "min": "0", "inputmode": "decimal"}),
     )
 
 
@@ -116,6 +117,7 @@ class DecisionsForm(forms.Form):
                 choices=choices,
                 required=False,
                 initial=row.shown.outcome,
+                widget=widgets.Select,
             )
             for cell in row.cells:
                 self.fields[_amount_key(pid, cell.offer.pk)] = _amount_field(
@@ -132,7 +134,7 @@ class DecisionsForm(forms.Form):
                 required=False,
                 max_length=MESSAGE_MAX,
                 initial=row.shown.message or "",
-                widget=forms.Textarea(attrs={"rows": 2, "cols": 30}),
+                widget=widgets.Textarea(attrs={"rows": 2, "cols": 30}),
             )
 
     @property

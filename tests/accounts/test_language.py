@@ -113,5 +113,8 @@ def test_emails_follow_the_recipient_s_language_not_the_sender_s():
 
     subjects = dict(OutboxMessage.objects.values_list("recipient", "subject"))
     assert "März 2027" in subjects["de@uni.example"]
-    assert subjects["ko@uni.example"] == "[Allot] ai-2027-001: 2027년 3월 JUPITER Booster 낮은 우선순위"
+    assert (
+        subjects["ko@uni.example"]
+        == "[Allot] ai-2027-001: 2027년 3월 JUPITER Booster 낮은 우선순위"
+    )
     assert subjects["en@uni.example"].endswith("for March 2027")
