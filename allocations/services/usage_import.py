@@ -54,6 +54,7 @@ from allocations.models import (
     Allocation,
     AllocationMember,
     AllocationResource,
+    ClusterLogin,
     LedgerEntry,
     Resource,
     UsageFile,
@@ -99,7 +100,7 @@ class _Account:
     allocation_id: int
     name: str
     resource_ids: set[int] = field(default_factory=set)
-    # Slurm user name (the email's local part, lower case) → user ids of the PI and members.
+    # Slurm user name (the person's ClusterLogin on the cluster) → user ids of the PI and members.
     users: dict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
 
 
@@ -197,9 +198,10 @@ class _Importer:
         self.tz = timezone.get_default_timezone()
 
     def load(self) -> None:
-        """What the jobs are checked against, in four queries whatever the file's size: the
+        """What the jobs are checked against, in six queries whatever the file's size: the
         cluster's resources, the account names, and for the accounts awarded one of those
-        resources their awards and the users of their PI and members."""
+        resources their awards, their PI and members, and those people's logins on the
+        cluster. A Slurm user is a member by their ``ClusterLogin`` only."""
         self.resources = {
             r.slurm_partition: r for r in Resource.objects.filter(slurm_cluster=self.cluster)
         }
@@ -213,18 +215,21 @@ class _Importer:
             if account is None:
                 account = by_id[allocation_id] = self.accounts[name] = _Account(allocation_id, name)
             account.resource_ids.add(resource_id)
-        people = set(
-            Allocation.objects.filter(pk__in=by_id).values_list("pk", "pi_id", "pi__email")
-        )
+        people = set(Allocation.objects.filter(pk__in=by_id).values_list("pk", "pi_id"))
         people.update(
             AllocationMember.objects.filter(
                 allocation__in=by_id, removed_at__isnull=True
-            ).values_list("allocation_id", "user_id", "user__email")
+            ).values_list("allocation_id", "user_id")
         )
-        for allocation_id, user_id, email in sorted(people):
-            users = by_id[allocation_id].users[email.split("@")[0].lower()]
-            if user_id not in users:
-                users.append(user_id)
+        # Each person's login on this cluster (PRODUCT §8: never derived from the email).
+        logins = dict(
+            ClusterLogin.objects.filter(
+                cluster=self.cluster, user_id__in={user_id for _, user_id in people}
+            ).values_list("user_id", "login")
+        )
+        for allocation_id, user_id in sorted(people):
+            if user_id in logins:
+                by_id[allocation_id].users[logins[user_id]].append(user_id)
 
     def run(self, lines: Iterable[str], progress, progress_every: int) -> None:
         report = self.report

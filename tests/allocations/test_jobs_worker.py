@@ -24,7 +24,7 @@ from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.utils import timezone
 
 from allocations.enums import LedgerKind
-from allocations.models import LedgerEntry, UsageFile
+from allocations.models import ClusterLogin, LedgerEntry, UsageFile
 from allocations.selectors.ledger import today_for
 from allocations.tasks import import_usage_directory, quota_evaluate
 from notifications.enums import MessageStatus
@@ -108,6 +108,8 @@ def test_usage_import_and_quota_evaluation_through_a_worker_email_once(
         acronym="jobs",
         policy=QuotaPolicy.WHOLE_PERIOD,
     )
+    ClusterLogin.objects.create(user=pi, cluster="jupiter", login="pi")
+    ClusterLogin.objects.create(user=coi, cluster="jupiter", login="coi")
     today = today_for(allocation)  # the worker evaluates with the real clock, in this zone
     assert allocation.start < today < allocation.end - timedelta(days=30)  # active, not expiring
     acct = allocation.account
@@ -263,6 +265,7 @@ class UsageDirectory:
 def usage_directory(redis_on_postgresql, tmp_path, pi) -> UsageDirectory:
     """Two usage files of one allocation: 12 GPU-hours in the first, 10.5 in the second."""
     allocation = make_allocation(pi=pi, awarded={make_resource(): 1_000})
+    ClusterLogin.objects.create(user=pi, cluster="jupiter", login="pi")
     acct = allocation.account
     directory = tmp_path / "sacct"
     directory.mkdir()

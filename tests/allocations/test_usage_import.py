@@ -11,7 +11,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
-from allocations.models import CHARGE_SCALE, LedgerEntry, UsageFile, UsageRecord
+from allocations.models import CHARGE_SCALE, ClusterLogin, LedgerEntry, UsageFile, UsageRecord
 from allocations.selectors.ledger import allocation_ledgers
 from allocations.services import usage_import as usage_import_module
 from allocations.services.usage_import import usage_import
@@ -61,6 +61,8 @@ def member(db):
 
 @pytest.fixture
 def allocation(pi, member, booster, devel, cpu):
+    ClusterLogin.objects.create(user=member, cluster="jupiter", login="mia")
+    ClusterLogin.objects.create(user=pi, cluster="jupiter", login="pinvest")
     return make_allocation(
         pi=pi, awarded={booster: 12_000, devel: 1_000, cpu: 100_000}, members=[member]
     )
@@ -164,7 +166,7 @@ def test_jobs_of_one_member_and_day_are_one_ledger_entry(allocation):
 def test_reordered_columns_are_read_by_name(allocation):
     header = "AllocTRES|End|State|ElapsedRaw|User|Account|Partition|Cluster|Start|JobIDRaw"
     row = "|".join(
-        [TRES, END, "COMPLETED", "1800", "pi", allocation.account, "booster", "jupiter", START]
+        [TRES, END, "COMPLETED", "1800", "pinvest", allocation.account, "booster", "jupiter", START]
         + ["77"]
     )
     report = run(row, header=header)
@@ -264,6 +266,23 @@ def test_running_and_pending_jobs_are_not_charged(allocation):
         "Hours per allocation:",
     ]
     assert report.outcome == "clean"
+
+
+def test_a_slurm_user_is_a_member_by_their_cluster_login_never_by_their_email(
+    allocation, pi, member
+):
+    """Mia's login is "mia", Paula's "pinvest"; "pi" is the local part of Paula's email and a
+    login of nobody; Mia has no login on another cluster, where "mia" is nobody."""
+    ClusterLogin.objects.create(user=make_user("other@uni.example"), cluster="jedi", login="pi")
+    report = run(
+        job(allocation.account, "1", user="mia"),
+        job(allocation.account, "2", user="pinvest"),
+        job(allocation.account, "3", user="pi"),
+    )
+
+    members = dict(UsageRecord.objects.values_list("job_id", "member_id"))
+    assert members == {"1": member.pk, "2": pi.pk, "3": 0}  # 0: charged without a member
+    assert report.unknown_users == {(allocation.account, "pi"): 1}
 
 
 def test_bad_lines_are_reported_and_the_rest_is_imported(allocation):

@@ -546,6 +546,10 @@ def test_the_active_allocation_has_imported_usage_forfeits_and_low_priority(seed
         if ledger.resource.code == "jupiter-booster"
     ]
     assert UsageRecord.objects.filter(account=allocation.account).count() > 0
+    # Every job is the PI's, found by their login on the cluster (not by their email).
+    assert set(
+        UsageRecord.objects.filter(account=allocation.account).values_list("member_id", "user_name")
+    ) == {(allocation.pi_id, "pinvest")}
     assert booster.totals.used > 0
     assert booster.quota.today is not None and booster.quota.today.state == "low_priority"
     past = [m for m in booster.quota.months if m.time == "past"]

@@ -34,7 +34,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
-from allocations.models import Allocation
+from allocations.enums import LoginSource
+from allocations.models import Allocation, ClusterLogin
 from allocations.services.awards import allocation_create_for_award
 from allocations.services.usage_import import usage_import
 from demo.calls import (
@@ -145,18 +146,24 @@ class Command(ProposalSeeding, BaseCommand):
         months = (allocation.end.year - allocation.start.year) * 12 + (
             allocation.end.month - allocation.start.month + 1
         )
+        cluster = booster.resource.slurm_cluster
+        # The PI's login on the cluster, as centre staff set it on the allocation's logins page
+        # (the import finds members by it, never by their email).
+        login, _ = ClusterLogin.objects.get_or_create(
+            user=proposal.pi,
+            cluster=cluster,
+            defaults={"login": "pinvest", "source": LoginSource.STAFF, "set_by": manager},
+        )
         lines = sacct_lines(
             account=allocation.account,
-            user=proposal.pi.email.split("@")[0],
-            cluster=booster.resource.slurm_cluster,
+            user=login.login,
+            cluster=cluster,
             partition=booster.resource.slurm_partition,
             start=allocation.start,
             monthly_share=booster.awarded / months,
             now=timezone.localtime(now, timezone.get_default_timezone()).replace(tzinfo=None),
         )
-        report = usage_import(
-            lines=lines, cluster=booster.resource.slurm_cluster, source="seed_demo"
-        )
+        report = usage_import(lines=lines, cluster=cluster, source="seed_demo")
         tally.add("usage records", count=report.charged + report.corrected)
 
     def _resources(self, tally: Tally) -> dict[str, Any]:
