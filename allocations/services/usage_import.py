@@ -99,6 +99,7 @@ TRES_RE = re.compile(r"(?:[^,=\s]+=[^,=\s]+(?:,[^,=\s]+=[^,=\s]+)*)?")
 class _Account:
     allocation_id: int
     name: str
+    start: date
     resource_ids: set[int] = field(default_factory=set)
     # Slurm user name (the person's ClusterLogin on the cluster) → user ids of the PI and members.
     users: dict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
@@ -193,7 +194,8 @@ class _Importer:
         self.usage_file = usage_file
         self.digest = digest
         self.resources: dict[str, Resource] = {}
-        self.accounts: dict[str, _Account] = {}
+        # Account name → its allocations, earliest first (a continuation shares the account).
+        self.accounts: dict[str, list[_Account]] = defaultdict(list)
         self.known_accounts: set[str] = set()
         self.tz = timezone.get_default_timezone()
 
@@ -208,12 +210,13 @@ class _Importer:
         self.known_accounts = set(Allocation.objects.values_list("account", flat=True))
         awards = AllocationResource.objects.filter(
             resource__in=[r.pk for r in self.resources.values()]
-        ).values_list("allocation_id", "allocation__account", "resource_id")
+        ).values_list("allocation_id", "allocation__account", "allocation__start", "resource_id")
         by_id: dict[int, _Account] = {}
-        for allocation_id, name, resource_id in awards:
+        for allocation_id, name, start, resource_id in awards.order_by("allocation__start", "pk"):
             account = by_id.get(allocation_id)
             if account is None:
-                account = by_id[allocation_id] = self.accounts[name] = _Account(allocation_id, name)
+                account = by_id[allocation_id] = _Account(allocation_id, name, start)
+                self.accounts[name].append(account)
             account.resource_ids.add(resource_id)
         people = set(Allocation.objects.filter(pk__in=by_id).values_list("pk", "pi_id"))
         people.update(
@@ -289,6 +292,19 @@ class _Importer:
         stage.write(batch)
         stage.merge(self)
 
+    def account_names(self) -> dict[int, str]:
+        """The account name of each allocation the file may charge, by allocation id."""
+        return {a.allocation_id: a.name for chain in self.accounts.values() for a in chain}
+
+    def _allocation_of(self, account_name: str, day: date) -> _Account | None:
+        """The allocation of ``account_name`` a job that ended on ``day`` is charged to: the
+        latest that had started by then (as ``slurm_sync`` follows it), else the first."""
+        chain = self.accounts.get(account_name)
+        if not chain:
+            return None
+        started = [account for account in chain if account.start <= day]
+        return started[-1] if started else chain[0]
+
     def parse(self, number: int, row) -> tuple | None:
         """One job line, its fields in REQUIRED_COLUMNS order, to a staging row (or None, with
         the reason counted and, where someone should look, reported)."""
@@ -322,7 +338,7 @@ class _Importer:
             report.skipped[UNPARSABLE] += 1
             return None
         resource = self.resources.get(partition) or self.resources.get("")
-        account = self.accounts.get(account_name)
+        account = self._allocation_of(account_name, ended_at.date())
         if account is None or resource is None or resource.pk not in account.resource_ids:
             self.not_chargeable(number, account_name, partition, resource, tres, int(elapsed))
             return None

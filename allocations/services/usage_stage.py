@@ -180,7 +180,7 @@ class _Stage:
             "SELECT allocation_id, resource_id, SUM(delta) FROM allot_delta "
             "GROUP BY allocation_id, resource_id"
         )
-        names = {a.allocation_id: a.name for a in importer.accounts.values()}
+        names = importer.account_names()
         resources = {r.pk: r for r in importer.resources.values()}
         for allocation_id, resource_id, delta in cursor.fetchall():
             resource = resources[resource_id]
@@ -193,7 +193,7 @@ class _Stage:
         """One usage entry per key whose rounded hours change: the new rounded total minus the
         old one (so the ledger always holds the rounded exact total)."""
         report = importer.report
-        names = {a.allocation_id: a.name for a in importer.accounts.values()}
+        names = importer.account_names()
         resources = {r.pk: r for r in importer.resources.values()}
         now = timezone.now()
         source = f"usage file {importer.usage_file.pk}"

@@ -498,3 +498,42 @@ def test_the_command_says_when_the_file_cannot_be_read(allocation, tmp_path):
         call_command(
             "import_usage", str(tmp_path / "missing.txt"), "--cluster", "jupiter", stdout=StringIO()
         )
+
+
+def test_a_continued_account_charges_the_allocation_running_when_the_job_ended(pi, member, booster):
+    """A continuation keeps its predecessor's Slurm account (PRODUCT §8): a job is charged to
+    the latest allocation of the account that had started by the job's end, else the first."""
+    ClusterLogin.objects.create(user=member, cluster="jupiter", login="mia")
+    earlier = make_allocation(
+        pi=pi,
+        awarded={booster: 1_000},
+        start=date(2026, 1, 1),
+        end=date(2026, 12, 31),
+        members=[member],
+    )
+    later = make_allocation(
+        pi=pi,
+        awarded={booster: 1_000},
+        start=date(2027, 1, 1),
+        end=date(2027, 12, 31),
+        members=[member],
+    )
+    # The award service gives a continuation its predecessor's account (walked over HTTP in
+    # test_continuation); here only the shared account matters.
+    type(later).objects.filter(pk=later.pk).update(account=earlier.account, continues=earlier)
+    account = earlier.account
+
+    run(
+        job(account, "1", end="2026-06-01T12:00:00"),  # 8 GPU-hours each
+        job(account, "2", end="2027-03-01T12:00:00"),
+        job(account, "3", end="2025-12-01T12:00:00"),  # before either: the first
+        job(account, "4", end="2028-02-01T12:00:00"),  # after the last: the last
+    )
+    charged = dict(UsageRecord.objects.values_list("job_id", "allocation_id"))
+    assert charged == {"1": earlier.pk, "2": later.pk, "3": earlier.pk, "4": later.pk}
+    assert (totals(earlier)[1], totals(later)[1]) == (Decimal(16), Decimal(16))
+
+    run(job(account, "2", end="2026-12-31T23:00:00"))  # re-reported: it ended in 2026
+
+    assert UsageRecord.objects.get(job_id="2").allocation_id == earlier.pk
+    assert (totals(earlier)[1], totals(later)[1]) == (Decimal(24), Decimal(8))
