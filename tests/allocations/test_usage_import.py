@@ -504,19 +504,15 @@ def test_a_continued_account_charges_the_allocation_running_when_the_job_ended(p
     """A continuation keeps its predecessor's Slurm account (PRODUCT §8): a job is charged to
     the latest allocation of the account that had started by the job's end, else the first."""
     ClusterLogin.objects.create(user=member, cluster="jupiter", login="mia")
-    earlier = make_allocation(
-        pi=pi,
-        awarded={booster: 1_000},
-        start=date(2026, 1, 1),
-        end=date(2026, 12, 31),
-        members=[member],
-    )
-    later = make_allocation(
-        pi=pi,
-        awarded={booster: 1_000},
-        start=date(2027, 1, 1),
-        end=date(2027, 12, 31),
-        members=[member],
+    earlier, later = (
+        make_allocation(
+            pi=pi,
+            awarded={booster: 1_000},
+            start=date(year, 1, 1),
+            end=date(year, 12, 31),
+            members=[member],
+        )
+        for year in (2026, 2027)
     )
     # The award service gives a continuation its predecessor's account (walked over HTTP in
     # test_continuation); here only the shared account matters.
