@@ -6,8 +6,8 @@ n)``), their members, one AllocationResource each on a Resource mapped to Slurm 
 ``cluster`` (any partition, ``gpu`` charge rule) and the ``award`` ledger entry. Nothing goes
 through the services: no audit entries, no emails.
 
-Slurm user names follow the import's rule (the part of the email before ``@``):
-``user_name(account, "pi")`` and ``user_name(account, "m1")``.
+Each person has a ``ClusterLogin`` on ``cluster`` (the import finds members by it):
+``user_name(account, "pi")`` and ``user_name(account, "m1")``, also their email's local part.
 
 Deterministic and idempotent per ``prefix``: a second run returns the allocations already there.
 """
@@ -25,6 +25,7 @@ from allocations.models import (
     Allocation,
     AllocationMember,
     AllocationResource,
+    ClusterLogin,
     LedgerEntry,
     Resource,
 )
@@ -96,6 +97,13 @@ def build_allocations(
         )
         starts = datetime.combine(start, time.min, tzinfo=call.tz)
         _allocation_rows(allocations, pis, members, resource, awarded, code, starts)
+        ClusterLogin.objects.bulk_create(
+            [
+                ClusterLogin(user=person, cluster=cluster, login=person.email.split("@")[0])
+                for person in pis + members
+            ],
+            batch_size=2000,
+        )
     return resource, allocations
 
 
