@@ -160,7 +160,9 @@ def usage_import(
 def _refresh_quota_states(usage_file: UsageFile) -> None:
     """The kept quota state of every allocation this file charged (``quota_state``)."""
     charged = LedgerEntry.objects.filter(source=f"usage file {usage_file.pk}")
-    quota_states_refresh(list(charged.values_list("allocation_id", flat=True).distinct()))
+    quota_states_refresh(
+        list(charged.order_by().values_list("allocation_id", flat=True).distinct())
+    )
 
 
 def _lock() -> None:

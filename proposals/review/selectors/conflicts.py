@@ -35,6 +35,7 @@ def blocked_pairs(*, call: Call) -> set[tuple[int, int]]:
     return set(
         Conflict.objects.filter(proposal__call=call)
         .exclude(status__in=SETTLED_CONFLICTS)
+        .order_by()  # the model's ordering would add "reason" to the DISTINCT
         .values_list("proposal_id", "reviewer_id")
         .distinct()
     )
