@@ -13,20 +13,12 @@ from django.utils import translation
 from accounts.management.commands.messages import LANGUAGES, catalogue, incomplete, stale
 from tests.services import require_gettext
 
-# The German and Korean catalogues hold every message of the code but not yet their
-# translations (issue 14 stays open for them). Strict: the day they are complete, these tests
-# pass and the marker must go, so the check holds from then on.
-UNTIL_TRANSLATED = pytest.mark.xfail(
-    strict=True, reason="issue 14: locale/de and locale/ko are not translated yet"
-)
-
 
 @pytest.fixture
 def gettext():
     require_gettext()
 
 
-@UNTIL_TRANSLATED
 def test_every_message_is_translated(gettext):
     assert incomplete(Path(settings.LOCALE_PATHS[0])) == []
 
@@ -69,7 +61,6 @@ def _untranslated(problems: list[str], language: str) -> int:
     return 0
 
 
-@UNTIL_TRANSLATED
 @pytest.mark.parametrize(
     ("language", "sign_in", "calls"),
     [("de", "Anmelden", "Ausschreibungen"), ("ko", "로그인", "공모")],
