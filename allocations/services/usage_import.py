@@ -45,7 +45,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from operator import itemgetter
 
-from django.db import IntegrityError, connection, transaction
+from django.db import DataError, IntegrityError, OperationalError, connection, transaction
 from django.utils import timezone
 
 from allocations.enums import ChargeRule
@@ -91,6 +91,12 @@ REQUIRED_COLUMNS = (
 )
 NOT_ENDED_STATES = {"RUNNING", "PENDING", "REQUEUED", "RESIZING", "SUSPENDED"}
 NO_END_VALUES = {"", "unknown", "none"}
+MAX_NAME = 100  # the records' account and user columns
+MAX_JOB_ID_DIGITS = 18  # Slurm's are 32-bit; more would not be a Slurm job
+MAX_DIGITS = 12  # seconds or a TRES count: more than 30,000 years of seconds
+MAX_JOB_HOURS = 10**9  # unit-hours one job can be charged (a whole machine for years)
+MAX_CHARGE = MAX_JOB_HOURS * 3600 * CHARGE_SCALE
+OVERFLOW = "the charges of one allocation, member and day add up to more than the ledger can hold"
 # AllocTRES as sacct writes it: comma-separated name=value pairs, no spaces (or empty).
 TRES_RE = re.compile(r"(?:[^,=\s]+=[^,=\s]+(?:,[^,=\s]+=[^,=\s]+)*)?")
 
@@ -292,7 +298,17 @@ class _Importer:
                     batch = []
         report.lines_read = number
         stage.write(batch)
-        stage.merge(self)
+        try:
+            with transaction.atomic():  # a savepoint: an overflow undoes the merge alone
+                stage.merge(self)
+        except (DataError, OperationalError) as error:
+            # PostgreSQL: "bigint out of range"; SQLite: "integer overflow".
+            if "out of range" not in str(error) and "overflow" not in str(error):
+                raise
+            report.problem(1, "file", OVERFLOW)
+            report.refused = True
+            report.charged = report.corrected = report.duplicates = 0
+            report.charges.clear()
 
     def account_names(self) -> dict[int, str]:
         """The account name of each allocation the file may charge, by allocation id."""
@@ -316,7 +332,7 @@ class _Importer:
             report.problem(number, "Cluster", f"job of cluster {cluster!r}, not {self.cluster!r}")
             report.skipped[OTHER_CLUSTER] += 1
             return None
-        if not job_id.isdecimal():
+        if not _digits(job_id) or len(job_id) > MAX_JOB_ID_DIGITS:
             report.problem(number, "JobIDRaw", f"not a job id: {job_id!r}")
             report.skipped[UNPARSABLE] += 1
             return None
@@ -335,7 +351,7 @@ class _Importer:
             return None
         if ended_at.tzinfo is not None:
             ended_at = timezone.localtime(ended_at, self.tz)
-        if not elapsed.isdecimal():
+        if not _digits(elapsed) or len(elapsed) > MAX_DIGITS:
             report.problem(number, "ElapsedRaw", f"not a number of seconds: {elapsed!r}")
             report.skipped[UNPARSABLE] += 1
             return None
@@ -355,6 +371,19 @@ class _Importer:
             report.skipped[UNPARSABLE] += 1
             return None
         charge = count * int(elapsed) * _factor(resource)
+        if charge > MAX_CHARGE:
+            report.problem(
+                number,
+                "ElapsedRaw",
+                f"{count} × {elapsed} s is more than one job can be charged "
+                f"({MAX_JOB_HOURS:,} hours)",
+            )
+            report.skipped[UNPARSABLE] += 1
+            return None
+        if not _name(user_name):
+            report.problem(number, "User", f"not a user name: {user_name!r}")
+            report.skipped[UNPARSABLE] += 1
+            return None
         users = account.users.get(user_name.lower(), ())
         if len(users) == 1:
             member = users[0]
@@ -383,7 +412,10 @@ class _Importer:
         elapsed: int,
     ) -> None:
         report = self.report
-        if name not in self.known_accounts:
+        if not _name(name):
+            report.problem(number, "Account", f"not an account name: {name!r}")
+            report.skipped[UNPARSABLE] += 1
+        elif name not in self.known_accounts:
             report.problem(number, "Account", f"unknown account {name!r}")
             report.skipped[UNKNOWN_ACCOUNT] += 1
             lines_charge = report.unknown_accounts.setdefault(name, [0, 0])
@@ -402,6 +434,18 @@ class _Importer:
             report.skipped[NOT_AWARDED] += 1
 
 
+def _digits(value: str) -> bool:
+    """ASCII digits only (``isdecimal`` alone takes other scripts' digits too)."""
+    return value.isascii() and value.isdecimal()
+
+
+def _name(value: str) -> bool:
+    """A name that can be kept and shown as it is: printable and short enough for the records
+    (no control character: PostgreSQL's text cannot hold a NUL, a terminal would obey the
+    rest)."""
+    return len(value) <= MAX_NAME and value.isprintable()
+
+
 def _factor(resource: Resource) -> int:
     """The charge factor × CHARGE_SCALE: an integer (the factor has four decimal places)."""
     return int(resource.charge_factor * CHARGE_SCALE)
@@ -415,7 +459,7 @@ def _tres_count(tres: str, key: str) -> int:
     at = tres.find(f"{key}=")
     if at == 0 or (at > 0 and tres[at - 1] == ","):  # the common case, without splitting
         value = tres[at + len(key) + 1 :].split(",", 1)[0]
-        if value.isdecimal():
+        if _digits(value) and len(value) <= MAX_DIGITS:
             return int(value)
         raise ValueError(f"{key} is not a whole number: {value!r}")
     if f"{key}:" not in tres:
@@ -424,7 +468,7 @@ def _tres_count(tres: str, key: str) -> int:
     for item in tres.split(","):
         name, _, value = item.partition("=")
         if name.startswith(f"{key}:"):
-            if not value.isdecimal():
+            if not _digits(value) or len(value) > MAX_DIGITS:
                 raise ValueError(f"{name} is not a whole number: {value!r}")
             total += int(value)
     return total

@@ -16,7 +16,7 @@ from django.utils import timezone
 from allocations.models import CHARGE_SCALE, ClusterLogin, LedgerEntry, UsageFile, UsageRecord
 from allocations.selectors.ledger import allocation_ledgers
 from allocations.services import usage_import as usage_import_module
-from allocations.services.usage_import import usage_import
+from allocations.services.usage_import import MAX_CHARGE, usage_import
 from tests.allocation_factories import make_allocation
 from tests.conftest import make_user
 from tests.factories import make_resource
@@ -551,3 +551,94 @@ def test_the_allocations_to_refresh_are_read_once_each_not_once_per_ledger_row(a
     ]
     columns = select.split(" FROM ")[0]
     assert "allocation_id" in columns and "," not in columns, columns
+
+
+# Hostile values in every field: each is charged or reported by line and field; none stops the
+# import or reaches the records, the ledger or the kept report in a form PostgreSQL refuses (a
+# NUL) or a terminal obeys (a carriage return).
+@pytest.mark.parametrize("user", ["back\\slash", "ünï", "'; DROP TABLE x; --", "a" * 100])
+def test_an_odd_but_printable_user_name_is_kept_and_charged_without_a_member(allocation, user):
+    report = run(job(allocation.account, "1", user=user))
+    assert report.charged == 1
+    assert list(UsageRecord.objects.values_list("job_id", "user_name", "member_id")) == [
+        ("1", user, 0)
+    ]
+    assert report.unknown_users == {(allocation.account, user): 1}
+
+
+@pytest.mark.parametrize("user", ["a\tb", "cr\rin", "nul\x00byte", "esc\x1b[2J", "x" * 101])
+def test_a_user_name_with_a_control_character_or_too_long_is_reported(allocation, user):
+    report = run(job(allocation.account, "1", user=user), job(allocation.account, "2"))
+    assert report.lines()[1] == f"line 2: User: not a user name: {user!r}"
+    assert report.charged == 1
+    assert list(UsageRecord.objects.values_list("job_id", flat=True)) == ["2"]
+    kept = UsageFile.objects.get()
+    assert kept.report["problems"] == [
+        {"line": 2, "field": "User", "message": f"not a user name: {user!r}"}
+    ]
+    assert "\x00" not in kept.report_summary and "\r" not in kept.report_summary
+
+
+@pytest.mark.parametrize("account", ["nul\x00acct", "cr\racct", "y" * 101])
+def test_an_account_name_with_a_control_character_or_too_long_is_reported(allocation, account):
+    report = run(job(account, "1"), job(allocation.account, "2"))
+    assert report.lines()[1] == f"line 2: Account: not an account name: {account!r}"
+    assert report.unknown_accounts == {}
+    assert report.skipped == {"unparsable field": 1}
+    assert json.dumps(UsageFile.objects.get().report).count("not an account name") == 1
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "problem"),
+    [
+        ("job_id", "9" * 19, "JobIDRaw: not a job id: '" + "9" * 19 + "'"),
+        ("job_id", "٣٤", "JobIDRaw: not a job id: '٣٤'"),
+        ("elapsed", "9" * 13, "ElapsedRaw: not a number of seconds: '" + "9" * 13 + "'"),
+        ("elapsed", "9" * 5000, "ElapsedRaw: not a number of seconds: '" + "9" * 5000 + "'"),
+        ("elapsed", "٣٦٠٠", "ElapsedRaw: not a number of seconds: '٣٦٠٠'"),
+        (
+            "tres",
+            "gres/gpu=" + "9" * 13,
+            "AllocTRES: gres/gpu is not a whole number: '" + "9" * 13 + "'",
+        ),
+        (
+            "tres",
+            "gres/gpu:a100=" + "9" * 5000,
+            "AllocTRES: gres/gpu:a100 is not a whole number: '" + "9" * 5000 + "'",
+        ),
+        (
+            "tres",
+            "gres/gpu=999999999999",
+            "ElapsedRaw: 999999999999 × 7200 s is more than one job can be charged "
+            "(1,000,000,000 hours)",
+        ),
+        ("end", "2027-02-30T12:00:00", "End: not a date and time: '2027-02-30T12:00:00'"),
+        ("end", "0000-01-01T00:00:00", "End: not a date and time: '0000-01-01T00:00:00'"),
+    ],
+)
+def test_a_value_too_large_or_impossible_is_reported(allocation, field, value, problem):
+    report = run(
+        job(allocation.account, **{"job_id": "1", field: value}), job(allocation.account, "2")
+    )
+    assert report.lines()[1:2] == [f"line 2: {problem}"]
+    assert report.charged == 1
+    assert list(UsageRecord.objects.values_list("job_id", flat=True)) == ["2"]
+
+
+def test_charges_that_add_up_past_what_the_ledger_holds_refuse_the_file(allocation):
+    """Each job under the limit, but their day's sum beyond a 64-bit integer: the file is not
+    imported, and says why, instead of failing half-way."""
+    gpus = MAX_CHARGE // (3600 * 10_000) // 100
+    lines = [
+        job(allocation.account, str(n), elapsed="360000", tres=f"gres/gpu={gpus}")
+        for n in range(1, 300)
+    ]
+    report = run(*lines)
+    assert report.outcome == "refused"
+    assert report.lines()[1:] == [
+        "line 1: file: the charges of one allocation, member and day add up to more than the "
+        "ledger can hold",
+        "Not imported.",
+    ]
+    assert UsageRecord.objects.count() == 0
+    assert UsageFile.objects.get().outcome == "refused"
