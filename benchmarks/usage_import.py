@@ -17,11 +17,13 @@ columns.
 """
 
 import argparse
+import contextlib
 import os
 import resource
 import sys
 import time
 import tracemalloc
+from collections import defaultdict
 from datetime import date
 from pathlib import Path
 
@@ -35,6 +37,25 @@ from benchmarks.database import setup_on_postgresql  # noqa: E402
 from benchmarks.sacct_generate import HEADER, write  # noqa: E402
 
 START, END = date(2025, 5, 1), date(2026, 4, 30)
+USAGE_TABLES = (
+    "allocations_ledgerentry",
+    "allocations_usagerecord",
+    "allocations_usageday",
+    "allocations_allocationresource",
+)
+# Where the import's time goes: each SQL statement by what it writes (first match).
+PHASES = (
+    ("SET CONSTRAINTS", "ledger rows' foreign-key checks"),
+    ("INTO allocations_ledgerentry", "ledger rows appended"),
+    ("INTO allocations_usagerecord", "records inserted"),
+    ("UPDATE allocations_usagerecord", "records updated"),
+    ("INTO allocations_usageday", "day totals inserted"),
+    ("UPDATE allocations_usageday", "day totals updated"),
+    ("TABLE allot_delta", "differences summed per key"),
+    ("TABLE allot_change", "jobs compared with the records"),
+    ("FROM allot_stage", "repeated jobs dropped"),
+    ("allocationresource", "quota states refreshed"),
+)
 
 
 class Rollback(Exception):
@@ -100,16 +121,23 @@ def main() -> None:
     size = path.stat().st_size
 
     # Each run's rolled-back rows stay behind as dead tuples and index entries for the same
-    # jobs, which every later run's lookups would wade through: clean them first.
+    # jobs, which every later run's lookups and inserts would wade through: clean them first.
     with connection.cursor() as cursor:
-        cursor.execute("VACUUM ANALYZE allocations_ledgerentry")
+        for table in USAGE_TABLES:
+            cursor.execute(f"VACUUM ANALYZE {table}")
 
     if args.tracemalloc:
         tracemalloc.start()
     report = None
+    timer = StatementTimer()
     start = time.perf_counter()
     try:
-        with transaction.atomic(), path.open(encoding="utf-8") as lines:
+        with (
+            transaction.atomic(),
+            connection.execute_wrapper(timer),
+            timer.timing_copy(),
+            path.open(encoding="utf-8") as lines,
+        ):
             report = usage_import(lines=lines, cluster=args.cluster)
             # The foreign-key checks of the new rows are deferred to the commit: run them now,
             # so that the figure is that of a committed import even when it is rolled back.
@@ -125,11 +153,104 @@ def main() -> None:
     tracemalloc.stop()
     print(f"file {path} ({size / 2**20:.0f} MiB), {report.lines_read} lines read")
     print_report(report, seconds, total, traced, kept=args.keep)
+    timer.print(seconds)
     copied, rows = copy_seconds(path)
     print(
         f"COPY limit: {rows} rows in {copied:.2f} s, {rows / copied:,.0f} rows/s"
         f" (usage_import is {seconds / copied:.1f}× that)"
     )
+    keyed, records = copy_records_seconds(path, args.cluster)
+    print(
+        f"COPY of the {records} jobs alone into a table of the records' shape and key: "
+        f"{keyed:.2f} s ({keyed / copied:.1f}× the COPY limit; usage_import is "
+        f"{seconds / keyed:.1f}× that)"
+    )
+
+
+class StatementTimer:
+    """Seconds per phase of the import: each SQL statement timed (``execute_wrapper``) and
+    put in the first of ``PHASES`` its text names, plus the ``COPY`` into the staging table
+    (``_Stage.write``, wrapped while the import runs). What is left is Python's reading and
+    checking of the lines."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = defaultdict(float)
+
+    def __call__(self, execute, sql, params, many, context):
+        start = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            phase = next((name for text, name in PHASES if text in sql), "other statements")
+            self.seconds[phase] += time.perf_counter() - start
+
+    @contextlib.contextmanager
+    def timing_copy(self):
+        from allocations.services import usage_stage
+
+        write = usage_stage._Stage.write
+
+        def timed(stage, rows):
+            start = time.perf_counter()
+            write(stage, rows)
+            self.seconds["jobs copied into the staging table"] += time.perf_counter() - start
+
+        usage_stage._Stage.write = timed
+        try:
+            yield
+        finally:
+            usage_stage._Stage.write = write
+
+    def print(self, total: float) -> None:
+        python = total - sum(self.seconds.values())
+        print("where the time goes:")
+        rows = sorted({**self.seconds, "Python reading and checking lines": python}.items())
+        for phase, seconds in sorted(rows, key=lambda item: -item[1]):
+            print(f"  {seconds:6.2f} s  {100 * seconds / total:4.1f} %  {phase}")
+
+
+def copy_records_seconds(path: Path, cluster: str) -> tuple[float, int]:
+    """Seconds to ``COPY`` one row per job (the records' columns) into a logged table made
+    ``LIKE allocations_usagerecord INCLUDING ALL`` (its key and identity): the floor of
+    writing the records alone, whatever else an import does. Rolled back."""
+    from django.db import connection, transaction
+
+    columns = HEADER.split("|")
+    at = {name: columns.index(name) for name in ("JobIDRaw", "Account", "User", "End")}
+    seen: set[str] = set()
+    rows = []
+    with path.open(encoding="utf-8") as lines:
+        next(lines)
+        for line in lines:
+            values = line.rstrip("\n").split("|")
+            if len(values) != len(columns) or not values[at["End"]][:4].isdigit():
+                continue
+            job_id = values[at["JobIDRaw"]]
+            if job_id in seen or not job_id.isdigit():
+                continue
+            seen.add(job_id)
+            rows.append(
+                f"{cluster}\t{job_id}\t{values[at['Account']]}\t{values[at['User']]}\t"
+                f"{values[at['End']][:10]}\t1\t1\t1\t1\t1\t1\n"
+            )
+    names = "cluster, job_id, account, user_name, ended_on, charge, member_id, usage_file_id, "
+    names += "line, allocation_id, resource_id"
+    try:
+        with transaction.atomic():
+            connection.ensure_connection()
+            with connection.connection.cursor() as cursor:
+                cursor.execute(
+                    "CREATE TABLE bench_records (LIKE allocations_usagerecord INCLUDING ALL)"
+                )
+                start = time.perf_counter()
+                with cursor.copy(f"COPY bench_records ({names}) FROM STDIN") as copy:
+                    for at_row in range(0, len(rows), 20_000):
+                        copy.write("".join(rows[at_row : at_row + 20_000]))
+                seconds = time.perf_counter() - start
+                raise Rollback
+    except Rollback:
+        pass
+    return seconds, len(rows)
 
 
 def sacct_file(args: argparse.Namespace) -> Path:

@@ -26,8 +26,9 @@ SHA-256, recorded in ``UsageFile``) is not imported again: it changes nothing.
 How (PRODUCT §10, ``benchmarks/usage_import.py``): Python reads each line once (split, check,
 look the account up in a dict, compute the charge as an integer) and streams the jobs into a
 temporary table (``COPY`` on PostgreSQL, ``executemany`` on SQLite); then a handful of SQL
-statements keep the last report of each job, compare it with the records, upsert the records,
-sum the differences per key, upsert the day totals and append the ledger rows. Memory holds one
+statements keep the last report of each job, compare it with the records, insert the new
+records and update the changed ones, sum the differences per key beside the day totals, append
+the ledger rows and insert or update the day totals. Memory holds one
 batch of lines and the report, not the file. Imports run one at a time (a transaction-level
 advisory lock on PostgreSQL; SQLite has one writer anyway). A dry run does all of it and rolls
 back, so its report is that of the real import.
@@ -202,6 +203,7 @@ class _Importer:
         self.usage_file = usage_file
         self.digest = digest
         self.resources: dict[str, Resource] = {}
+        self.factors: dict[int, int] = {}  # resource id → charge factor × CHARGE_SCALE
         # Account name → its allocations, earliest first (a continuation shares the account).
         self.accounts: dict[str, list[_Account]] = defaultdict(list)
         self.known_accounts: set[str] = set()
@@ -215,6 +217,7 @@ class _Importer:
         self.resources = {
             r.slurm_partition: r for r in Resource.objects.filter(slurm_cluster=self.cluster)
         }
+        self.factors = {r.pk: _factor(r) for r in self.resources.values()}
         self.known_accounts = set(Allocation.objects.values_list("account", flat=True))
         awards = AllocationResource.objects.filter(
             resource__in=[r.pk for r in self.resources.values()]
@@ -320,6 +323,8 @@ class _Importer:
         chain = self.accounts.get(account_name)
         if not chain:
             return None
+        if len(chain) == 1:
+            return chain[0]
         started = [account for account in chain if account.start <= day]
         return started[-1] if started else chain[0]
 
@@ -370,7 +375,7 @@ class _Importer:
             report.problem(number, "AllocTRES", str(error))
             report.skipped[UNPARSABLE] += 1
             return None
-        charge = count * int(elapsed) * _factor(resource)
+        charge = count * int(elapsed) * self.factors[resource.pk]
         if charge > MAX_CHARGE:
             report.problem(
                 number,
@@ -390,6 +395,8 @@ class _Importer:
         else:
             member = 0
             report.unknown_users[(account.name, user_name)] += 1
+        # The day as COPY and SQLite take it: a naive ISO End starts with it (no formatting).
+        day = end[:10] if ended_at.tzinfo is None and end[4:5] == "-" else ended_at.date()
         return (
             number,
             job_id,
@@ -398,7 +405,7 @@ class _Importer:
             account.allocation_id,
             resource.pk,
             member,
-            ended_at.date(),
+            day,
             charge,
         )
 

@@ -45,9 +45,10 @@ class _Stage:
 
     def __init__(self) -> None:
         self.postgresql = connection.vendor == "postgresql"
+        self.staged = 0  # lines written
         columns = ", ".join(f"{c} {t}" for c, t in zip(_STAGE_COLUMNS, _STAGE_TYPES, strict=True))
         with connection.cursor() as cursor:
-            for table in ("allot_stage", "allot_latest", "allot_change", "allot_delta"):
+            for table in ("allot_stage", "allot_change", "allot_delta"):
                 cursor.execute(f"DROP TABLE IF EXISTS {table}")
             cursor.execute(f"CREATE TEMPORARY TABLE allot_stage ({columns})")
             if self.postgresql:
@@ -58,6 +59,7 @@ class _Stage:
     def write(self, rows: list[tuple]) -> None:
         if not rows:
             return
+        self.staged += len(rows)
         with connection.cursor() as cursor:
             if self.postgresql:
                 with cursor.cursor.copy(
@@ -79,10 +81,11 @@ class _Stage:
             execute = cursor.execute
             if self.postgresql:
                 execute("ANALYZE allot_stage")
-            # The last line of each job.
+            # A job reported more than once in this file: only its last line counts.
             execute(
-                "CREATE TEMPORARY TABLE allot_latest AS SELECT * FROM allot_stage WHERE line IN "
-                "(SELECT MAX(line) FROM allot_stage GROUP BY job_id)"
+                "DELETE FROM allot_stage WHERE line IN (SELECT s.line FROM allot_stage s JOIN "
+                "(SELECT job_id, MAX(line) AS last FROM allot_stage GROUP BY job_id "
+                "HAVING COUNT(*) > 1) AS d ON d.job_id = s.job_id AND s.line < d.last)"
             )
             # What changes: new jobs and jobs reported otherwise than recorded.
             execute(
@@ -90,36 +93,42 @@ class _Stage:
                 "o.allocation_id AS old_allocation_id, o.resource_id AS old_resource_id, "
                 "o.member_id AS old_member_id, o.ended_on AS old_ended_on, "
                 "o.charge AS old_charge "
-                f"FROM allot_latest n LEFT JOIN {records} o "
+                f"FROM allot_stage n LEFT JOIN {records} o "
                 "ON o.cluster = %s AND o.job_id = n.job_id "
                 "WHERE o.id IS NULL OR o.charge <> n.charge OR o.ended_on <> n.ended_on "
                 "OR o.allocation_id <> n.allocation_id OR o.resource_id <> n.resource_id "
                 "OR o.member_id <> n.member_id",
                 [importer.cluster],
             )
-            execute("SELECT COUNT(*) FROM allot_stage")
-            staged = cursor.fetchone()[0]
             execute("SELECT old_id IS NULL, COUNT(*) FROM allot_change GROUP BY old_id IS NULL")
             for is_new, count in cursor.fetchall():
                 if is_new:
                     report.charged = count
                 else:
                     report.corrected = count
-            report.duplicates = staged - report.charged - report.corrected
+            report.duplicates = self.staged - report.charged - report.corrected
+            # New jobs are inserted and changed ones updated: no upsert's speculative insertion
+            # (imports run one at a time, and the key refuses a job twice anyway).
             execute(
                 f"INSERT INTO {records} (cluster, job_id, account, user_name, "  # noqa: S608
                 "allocation_id, resource_id, member_id, ended_on, charge, usage_file_id, line) "
                 "SELECT %s, job_id, account, user_name, allocation_id, resource_id, member_id, "
-                "ended_on, charge, %s, line FROM allot_change WHERE true "
-                "ON CONFLICT (cluster, job_id) DO UPDATE SET account = excluded.account, "
-                "user_name = excluded.user_name, allocation_id = excluded.allocation_id, "
-                "resource_id = excluded.resource_id, member_id = excluded.member_id, "
-                "ended_on = excluded.ended_on, charge = excluded.charge, "
-                "usage_file_id = excluded.usage_file_id, line = excluded.line",
+                "ended_on, charge, %s, line FROM allot_change WHERE old_id IS NULL",
                 [importer.cluster, importer.usage_file.pk],
             )
+            if report.corrected:
+                execute(
+                    f"UPDATE {records} SET account = c.account, user_name = c.user_name, "  # noqa: S608
+                    "allocation_id = c.allocation_id, resource_id = c.resource_id, "
+                    "member_id = c.member_id, ended_on = c.ended_on, charge = c.charge, "
+                    "usage_file_id = %s, line = c.line "
+                    f"FROM allot_change c WHERE {records}.id = c.old_id",
+                    [importer.usage_file.pk],
+                )
+            # The difference per key, beside the key's day total before this import.
             execute(
-                "CREATE TEMPORARY TABLE allot_delta AS "
+                "CREATE TEMPORARY TABLE allot_delta AS "  # noqa: S608
+                "SELECT d.*, u.id AS day_id, COALESCE(u.charge, 0) AS old FROM ("
                 "SELECT allocation_id, resource_id, member_id, ended_on AS day, "
                 "CAST(SUM(charge) AS bigint) AS delta FROM ("
                 "SELECT allocation_id, resource_id, member_id, ended_on, charge "
@@ -127,25 +136,27 @@ class _Stage:
                 "SELECT old_allocation_id, old_resource_id, old_member_id, old_ended_on, "
                 "-old_charge FROM allot_change WHERE old_id IS NOT NULL) AS parts "
                 "GROUP BY allocation_id, resource_id, member_id, ended_on "
-                "HAVING SUM(charge) <> 0"
+                f"HAVING SUM(charge) <> 0) AS d LEFT JOIN {days} u "
+                "ON u.allocation_id = d.allocation_id AND u.resource_id = d.resource_id "
+                "AND u.member_id = d.member_id AND u.day = d.day"
             )
             if self.postgresql:
                 deltas = self.append_ledger_in_sql(cursor, importer)
             else:
                 execute(
-                    "SELECT d.allocation_id, d.resource_id, d.member_id, d.day, "  # noqa: S608
-                    f"d.delta, COALESCE(u.charge, 0) FROM allot_delta d LEFT JOIN {days} u "
-                    "ON u.allocation_id = d.allocation_id AND u.resource_id = d.resource_id "
-                    "AND u.member_id = d.member_id AND u.day = d.day"
+                    "SELECT allocation_id, resource_id, member_id, day, delta, old FROM allot_delta"
                 )
                 deltas = cursor.fetchall()
             execute(
                 f"INSERT INTO {days} (allocation_id, resource_id, member_id, day, charge) "  # noqa: S608
                 "SELECT allocation_id, resource_id, member_id, day, delta FROM allot_delta "
-                "WHERE true ON CONFLICT (allocation_id, resource_id, member_id, day) "
-                f"DO UPDATE SET charge = {days}.charge + excluded.charge"
+                "WHERE day_id IS NULL"
             )
-            for table in ("allot_stage", "allot_latest", "allot_change", "allot_delta"):
+            execute(
+                f"UPDATE {days} SET charge = {days}.charge + d.delta "  # noqa: S608
+                f"FROM allot_delta d WHERE {days}.id = d.day_id"
+            )
+            for table in ("allot_stage", "allot_change", "allot_delta"):
                 execute(f"DROP TABLE {table}")
         if not self.postgresql:
             self.append_ledger(importer, deltas)
@@ -154,21 +165,17 @@ class _Stage:
         """PostgreSQL: the ledger rows of ``append_ledger`` in one INSERT … SELECT (no row
         passes through Python); returns the charge per allocation and resource for the
         report."""
-        days = UsageDay._meta.db_table
         ledger = LedgerEntry._meta.db_table
         half, hour = SECONDS_PER_HOUR // 2, SECONDS_PER_HOUR
         cursor.execute(
             f"INSERT INTO {ledger} (allocation_id, resource_id, kind, amount, reason, "  # noqa: S608
             "user_id, occurred_at, source, created_at) "
             "SELECT d.allocation_id, d.resource_id, %s, "
-            f"-((COALESCE(u.charge, 0) + d.delta + {half}) / {hour} "
-            f"- (COALESCE(u.charge, 0) + {half}) / {hour})::numeric / {LEDGER_PLACES}, '', "
+            f"-((d.old + d.delta + {half}) / {hour} "
+            f"- (d.old + {half}) / {hour})::numeric / {LEDGER_PLACES}, '', "
             "NULLIF(d.member_id, 0), (d.day + time '12:00') AT TIME ZONE %s, %s, %s "
-            f"FROM allot_delta d LEFT JOIN {days} u "
-            "ON u.allocation_id = d.allocation_id AND u.resource_id = d.resource_id "
-            "AND u.member_id = d.member_id AND u.day = d.day "
-            f"WHERE (COALESCE(u.charge, 0) + d.delta + {half}) / {hour} "
-            f"<> (COALESCE(u.charge, 0) + {half}) / {hour}",
+            "FROM allot_delta d "
+            f"WHERE (d.old + d.delta + {half}) / {hour} <> (d.old + {half}) / {hour}",
             [
                 LedgerKind.USAGE,
                 str(importer.tz),

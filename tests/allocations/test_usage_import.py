@@ -642,3 +642,23 @@ def test_charges_that_add_up_past_what_the_ledger_holds_refuse_the_file(allocati
     ]
     assert UsageRecord.objects.count() == 0
     assert UsageFile.objects.get().outcome == "refused"
+
+
+def test_the_day_of_a_job_is_its_end_in_the_centres_time_zone(allocation, settings):
+    """A naive End is the centre's own time; one with an offset is moved into the centre's
+    zone first, so a job that ended at 23:30 UTC in summer counts on the next day in Berlin."""
+    settings.TIME_ZONE = "Europe/Berlin"
+    run(
+        job(allocation.account, "1", end="2027-06-01T23:30:00"),
+        job(allocation.account, "2", end="2027-06-01T23:30:00+00:00"),
+        job(allocation.account, "3", end="2027-06-01T23:30:00Z"),
+        job(allocation.account, "4", end="20270601T233000"),
+        job(allocation.account, "5", end="2027-06-01"),
+    )
+    assert {r[1]: r[4] for r in records()} == {
+        "1": date(2027, 6, 1),
+        "2": date(2027, 6, 2),
+        "3": date(2027, 6, 2),
+        "4": date(2027, 6, 1),
+        "5": date(2027, 6, 1),
+    }
