@@ -208,6 +208,7 @@ class _Importer:
         self.accounts: dict[str, list[_Account]] = defaultdict(list)
         self.known_accounts: set[str] = set()
         self.tz = timezone.get_default_timezone()
+        self.increasing = False  # every staged job id greater than the one before
 
     def load(self) -> None:
         """What the jobs are checked against, in six queries whatever the file's size: the
@@ -257,7 +258,8 @@ class _Importer:
         if digest is not None:
             digest.update(header.encode())
         report.lines_read = 1
-        names = [name.strip() for name in header.rstrip("\r\n").split("|")]
+        # A byte-order mark (a file saved by a Windows editor) is not part of the first name.
+        names = [name.strip() for name in header.rstrip("\r\n").lstrip("\ufeff").split("|")]
         missing = [c for c in REQUIRED_COLUMNS if c not in names]
         if missing:
             report.problem(1, "header", f"missing columns: {', '.join(missing)}")
@@ -275,6 +277,7 @@ class _Importer:
         parse = self.parse
         batch: list[tuple] = []
         number = 1
+        increasing, last_job = True, -1
         for number, raw in enumerate(iterator, start=2):
             if digest is not None:
                 digest.update(raw.encode())
@@ -295,11 +298,16 @@ class _Importer:
                 row = [value.strip() for value in row]
             job = parse(number, row)
             if job is not None:
+                if increasing:  # sacct lists jobs by id: then no job can be there twice
+                    job_number = int(job[1])
+                    increasing = job_number > last_job
+                    last_job = job_number
                 batch.append(job)
                 if len(batch) >= BATCH_SIZE:
                     stage.write(batch)
                     batch = []
         report.lines_read = number
+        self.increasing = increasing
         stage.write(batch)
         try:
             with transaction.atomic():  # a savepoint: an overflow undoes the merge alone

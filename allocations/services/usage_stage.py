@@ -81,12 +81,14 @@ class _Stage:
             execute = cursor.execute
             if self.postgresql:
                 execute("ANALYZE allot_stage")
-            # A job reported more than once in this file: only its last line counts.
-            execute(
-                "DELETE FROM allot_stage WHERE line IN (SELECT s.line FROM allot_stage s JOIN "
-                "(SELECT job_id, MAX(line) AS last FROM allot_stage GROUP BY job_id "
-                "HAVING COUNT(*) > 1) AS d ON d.job_id = s.job_id AND s.line < d.last)"
-            )
+            # A job reported more than once in this file: only its last line counts. (Job ids
+            # in increasing order, as sacct lists them, cannot repeat: nothing to look for.)
+            if not importer.increasing:
+                execute(
+                    "DELETE FROM allot_stage WHERE line IN (SELECT s.line FROM allot_stage s JOIN "
+                    "(SELECT job_id, MAX(line) AS last FROM allot_stage GROUP BY job_id "
+                    "HAVING COUNT(*) > 1) AS d ON d.job_id = s.job_id AND s.line < d.last)"
+                )
             # What changes: new jobs and jobs reported otherwise than recorded.
             execute(
                 "CREATE TEMPORARY TABLE allot_change AS SELECT n.*, o.id AS old_id, "  # noqa: S608

@@ -662,3 +662,30 @@ def test_the_day_of_a_job_is_its_end_in_the_centres_time_zone(allocation, settin
         "4": date(2027, 6, 1),
         "5": date(2027, 6, 1),
     }
+
+
+def test_a_byte_order_mark_before_the_header_is_not_part_of_its_first_name(allocation, tmp_path):
+    path = tmp_path / "sacct.txt"
+    path.write_bytes(("\ufeff" + HEADER + "\r\n" + job(allocation.account) + "\r\n").encode())
+    out = StringIO()
+    call_command("import_usage", str(path), "--cluster", "jupiter", stdout=out)
+    assert "Jobs charged: 1" in out.getvalue()
+    assert list(UsageRecord.objects.values_list("job_id", "charge")) == [("1001", 8 * HOUR)]
+
+
+def test_a_job_listed_again_after_later_ids_is_charged_by_its_last_line(allocation):
+    """sacct lists jobs by id; a file that does not (a re-reported job appended, files
+    concatenated) still charges each job once, by its last line."""
+    report = run(
+        job(allocation.account, "5", elapsed="3600"),
+        job(allocation.account, "7"),
+        job(allocation.account, "5", elapsed="10800"),
+    )
+    assert (report.charged, report.corrected, report.duplicates) == (2, 0, 1)
+    assert [(r[1], r[5], r[6]) for r in records()] == [
+        ("5", 4 * 3 * HOUR, 4),
+        ("7", 4 * 2 * HOUR, 3),
+    ]
+    assert ledger_by_day() == {
+        (allocation.account, "jupiter-booster", "mia@uni.example", date(2027, 6, 1)): Decimal(-20)
+    }
