@@ -170,7 +170,7 @@ def main() -> None:
 class StatementTimer:
     """Seconds per phase of the import: each SQL statement timed (``execute_wrapper``) and
     put in the first of ``PHASES`` its text names, plus the ``COPY`` into the staging table
-    (``_Stage.write``, wrapped while the import runs). What is left is Python's reading and
+    (``_Stage.write`` and ``finish``, wrapped while the import runs). What is left is Python's reading and
     checking of the lines."""
 
     def __init__(self) -> None:
@@ -188,18 +188,24 @@ class StatementTimer:
     def timing_copy(self):
         from allocations.services import usage_stage
 
-        write = usage_stage._Stage.write
+        stage = usage_stage._Stage
+        originals = {"write": stage.write, "finish": stage.finish}
 
-        def timed(stage, rows):
-            start = time.perf_counter()
-            write(stage, rows)
-            self.seconds["jobs copied into the staging table"] += time.perf_counter() - start
+        def timed(method):
+            def run(*args):
+                start = time.perf_counter()
+                method(*args)
+                self.seconds["jobs copied into the staging table"] += time.perf_counter() - start
 
-        usage_stage._Stage.write = timed
+            return run
+
+        for name, method in originals.items():
+            setattr(stage, name, timed(method))
         try:
             yield
         finally:
-            usage_stage._Stage.write = write
+            for name, method in originals.items():
+                setattr(stage, name, method)
 
     def print(self, total: float) -> None:
         python = total - sum(self.seconds.values())

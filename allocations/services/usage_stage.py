@@ -1,9 +1,10 @@
 """The temporary tables of a usage import and the SQL that merges them into the records, the
 day totals and the ledger (``allocations.services.usage_import`` streams the jobs in)."""
 
+import contextlib
 from datetime import date, datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.db import connection
 from django.utils import timezone
@@ -46,6 +47,8 @@ class _Stage:
     def __init__(self) -> None:
         self.postgresql = connection.vendor == "postgresql"
         self.staged = 0  # lines written
+        self._open = contextlib.ExitStack()  # the COPY in progress and its cursor
+        self._copy: Any = None  # psycopg.Copy
         columns = ", ".join(f"{c} {t}" for c, t in zip(_STAGE_COLUMNS, _STAGE_TYPES, strict=True))
         with connection.cursor() as cursor:
             for table in ("allot_stage", "allot_change", "allot_delta"):
@@ -57,23 +60,34 @@ class _Stage:
                 cursor.execute("SET LOCAL jit = off")
 
     def write(self, rows: list[tuple]) -> None:
+        """Stage ``rows``. On PostgreSQL they go into one ``COPY`` left open between batches,
+        so the server takes them in while Python reads the next lines (the second core);
+        ``finish`` ends it."""
         if not rows:
             return
         self.staged += len(rows)
-        with connection.cursor() as cursor:
-            if self.postgresql:
-                with cursor.cursor.copy(
-                    f"COPY allot_stage ({', '.join(_STAGE_COLUMNS)}) FROM STDIN"
-                ) as copy:
-                    copy.write("".join(map(_copy_line, rows)))
-            else:
-                cursor.executemany(
-                    f"INSERT INTO allot_stage ({', '.join(_STAGE_COLUMNS)}) "  # noqa: S608
-                    f"VALUES ({', '.join(['%s'] * len(_STAGE_COLUMNS))})",
-                    rows,
+        if self.postgresql:
+            if self._copy is None:
+                cursor = self._open.enter_context(connection.cursor())
+                self._copy = self._open.enter_context(
+                    cursor.cursor.copy(f"COPY allot_stage ({', '.join(_STAGE_COLUMNS)}) FROM STDIN")
                 )
+            self._copy.write("".join(map(_copy_line, rows)))
+            return
+        with connection.cursor() as cursor:
+            cursor.executemany(
+                f"INSERT INTO allot_stage ({', '.join(_STAGE_COLUMNS)}) "  # noqa: S608
+                f"VALUES ({', '.join(['%s'] * len(_STAGE_COLUMNS))})",
+                rows,
+            )
+
+    def finish(self) -> None:
+        """End the ``COPY`` (waiting for the server to take the last rows). Idempotent."""
+        self._copy = None
+        self._open.close()
 
     def merge(self, importer: "_Importer") -> None:
+        self.finish()
         report = importer.report
         records = UsageRecord._meta.db_table
         days = UsageDay._meta.db_table
