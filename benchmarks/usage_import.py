@@ -170,8 +170,8 @@ def main() -> None:
 class StatementTimer:
     """Seconds per phase of the import: each SQL statement timed (``execute_wrapper``) and
     put in the first of ``PHASES`` its text names, plus the ``COPY`` into the staging table
-    (``_Stage.write`` and ``finish``, wrapped while the import runs). What is left is Python's reading and
-    checking of the lines."""
+    (``_Stage.write`` and ``finish``, wrapped while the import runs). What is left is
+    Python's reading and checking of the lines."""
 
     def __init__(self) -> None:
         self.seconds: dict[str, float] = defaultdict(float)
