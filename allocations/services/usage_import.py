@@ -41,7 +41,7 @@ import contextlib
 import hashlib
 import re
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from operator import itemgetter
@@ -272,58 +272,69 @@ class _Importer:
         self.load()
         stage = _Stage()
         try:
-            width = len(names)
-            trailing = names[-1] == ""
-            pick = itemgetter(*(names.index(name) for name in REQUIRED_COLUMNS))
-            parse = self.parse
-            batch: list[tuple] = []
-            number = 1
-            increasing, last_job = True, -1
-            for number, raw in enumerate(iterator, start=2):
-                if digest is not None:
-                    digest.update(raw.encode())
-                if progress and number % progress_every == 0:
-                    progress(number)
-                values = raw.rstrip("\r\n").split("|")
-                if len(values) != width:
-                    if len(values) == 1 and not values[0].strip():
-                        continue  # a blank line
-                    message = f"{len(values)} fields, expected {width}"
-                    if len(values) == width + 1 and values[-1] == "" and not trailing:
-                        message += " (a trailing '|' the header does not have)"
-                    report.problem(number, "line", message)
-                    report.skipped[MALFORMED] += 1
-                    continue
-                row = pick(values)
-                if " " in raw:  # sacct -P pads nothing, but a hand-edited file may
-                    row = [value.strip() for value in row]
-                job = parse(number, row)
-                if job is not None:
-                    if increasing:  # sacct lists jobs by id: then no job can be there twice
-                        job_number = int(job[1])
-                        increasing = job_number > last_job
-                        last_job = job_number
-                    batch.append(job)
-                    if len(batch) >= BATCH_SIZE:
-                        stage.write(batch)
-                        batch = []
-            report.lines_read = number
-            self.increasing = increasing
-            stage.write(batch)
-            stage.finish()  # before the savepoint: no statement can run while a COPY is open
-            try:
-                with transaction.atomic():  # a savepoint: an overflow undoes the merge alone
-                    stage.merge(self)
-            except (DataError, OperationalError) as error:
-                # PostgreSQL: "bigint out of range"; SQLite: "integer overflow".
-                if "out of range" not in str(error) and "overflow" not in str(error):
-                    raise
-                report.problem(1, "file", OVERFLOW)
-                report.refused = True
-                report.charged = report.corrected = report.duplicates = 0
-                report.charges.clear()
+            self.read(iterator, stage, names, progress, progress_every)
         finally:
             stage.finish()  # a COPY left open would break the connection for what follows
+        self.merge(stage)
+
+    def read(self, lines: Iterator[str], stage: _Stage, names: list[str], progress, every: int):
+        """Check each line after the header and stage its job (or report why not)."""
+        report = self.report
+        digest = self.digest
+        width = len(names)
+        trailing = names[-1] == ""
+        pick = itemgetter(*(names.index(name) for name in REQUIRED_COLUMNS))
+        parse = self.parse
+        batch: list[tuple] = []
+        number = 1
+        increasing, last_job = True, -1
+        for number, raw in enumerate(lines, start=2):
+            if digest is not None:
+                digest.update(raw.encode())
+            if progress and number % every == 0:
+                progress(number)
+            values = raw.rstrip("\r\n").split("|")
+            if len(values) != width:
+                if len(values) == 1 and not values[0].strip():
+                    continue  # a blank line
+                message = f"{len(values)} fields, expected {width}"
+                if len(values) == width + 1 and values[-1] == "" and not trailing:
+                    message += " (a trailing '|' the header does not have)"
+                report.problem(number, "line", message)
+                report.skipped[MALFORMED] += 1
+                continue
+            row = pick(values)
+            if " " in raw:  # sacct -P pads nothing, but a hand-edited file may
+                row = [value.strip() for value in row]
+            job = parse(number, row)
+            if job is not None:
+                if increasing:  # sacct lists jobs by id: then no job can be there twice
+                    job_number = int(job[1])
+                    increasing = job_number > last_job
+                    last_job = job_number
+                batch.append(job)
+                if len(batch) >= BATCH_SIZE:
+                    stage.write(batch)
+                    batch = []
+        report.lines_read = number
+        self.increasing = increasing
+        stage.write(batch)
+
+    def merge(self, stage: _Stage) -> None:
+        """Merge the staged jobs in a savepoint: sums past a 64-bit integer refuse the file
+        (with that reason) and undo the merge alone, so the usage file keeps its report."""
+        report = self.report
+        try:
+            with transaction.atomic():
+                stage.merge(self)
+        except (DataError, OperationalError) as error:
+            # PostgreSQL: "bigint out of range"; SQLite: "integer overflow".
+            if "out of range" not in str(error) and "overflow" not in str(error):
+                raise
+            report.problem(1, "file", OVERFLOW)
+            report.refused = True
+            report.charged = report.corrected = report.duplicates = 0
+            report.charges.clear()
 
     def account_names(self) -> dict[int, str]:
         """The account name of each allocation the file may charge, by allocation id."""
