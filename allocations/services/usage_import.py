@@ -39,7 +39,6 @@ counts at noon of its day there, so that its day is the same in any call's time 
 
 import contextlib
 import hashlib
-import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -51,7 +50,6 @@ from django.utils import timezone
 
 from allocations.enums import ChargeRule
 from allocations.models import (
-    CHARGE_SCALE,
     Allocation,
     AllocationMember,
     AllocationResource,
@@ -75,6 +73,18 @@ from allocations.services.usage_report import (
     Outcome,
 )
 from allocations.services.usage_stage import _Stage
+from allocations.services.usage_values import (
+    MAX_CHARGE,
+    MAX_DIGITS,
+    MAX_JOB_HOURS,
+    MAX_JOB_ID_DIGITS,
+    OVERFLOW,
+    TRES_RE,
+    digits_only,
+    plain_name,
+    scaled_factor,
+    tres_count,
+)
 
 BATCH_SIZE = 20_000  # lines per write to the staging table
 
@@ -92,14 +102,6 @@ REQUIRED_COLUMNS = (
 )
 NOT_ENDED_STATES = {"RUNNING", "PENDING", "REQUEUED", "RESIZING", "SUSPENDED"}
 NO_END_VALUES = {"", "unknown", "none"}
-MAX_NAME = 100  # the records' account and user columns
-MAX_JOB_ID_DIGITS = 18  # Slurm's are 32-bit; more would not be a Slurm job
-MAX_DIGITS = 12  # seconds or a TRES count: more than 30,000 years of seconds
-MAX_JOB_HOURS = 10**9  # unit-hours one job can be charged (a whole machine for years)
-MAX_CHARGE = MAX_JOB_HOURS * 3600 * CHARGE_SCALE
-OVERFLOW = "the charges of one allocation, member and day add up to more than the ledger can hold"
-# AllocTRES as sacct writes it: comma-separated name=value pairs, no spaces (or empty).
-TRES_RE = re.compile(r"(?:[^,=\s]+=[^,=\s]+(?:,[^,=\s]+=[^,=\s]+)*)?")
 
 
 @dataclass
@@ -218,7 +220,7 @@ class _Importer:
         self.resources = {
             r.slurm_partition: r for r in Resource.objects.filter(slurm_cluster=self.cluster)
         }
-        self.factors = {r.pk: _factor(r) for r in self.resources.values()}
+        self.factors = {r.pk: scaled_factor(r) for r in self.resources.values()}
         self.known_accounts = set(Allocation.objects.values_list("account", flat=True))
         awards = AllocationResource.objects.filter(
             resource__in=[r.pk for r in self.resources.values()]
@@ -360,7 +362,7 @@ class _Importer:
             report.problem(number, "Cluster", f"job of cluster {cluster!r}, not {self.cluster!r}")
             report.skipped[OTHER_CLUSTER] += 1
             return None
-        if not _digits(job_id) or len(job_id) > MAX_JOB_ID_DIGITS:
+        if not digits_only(job_id) or len(job_id) > MAX_JOB_ID_DIGITS:
             report.problem(number, "JobIDRaw", f"not a job id: {job_id!r}")
             report.skipped[UNPARSABLE] += 1
             return None
@@ -379,7 +381,7 @@ class _Importer:
             return None
         if ended_at.tzinfo is not None:
             ended_at = timezone.localtime(ended_at, self.tz)
-        if not _digits(elapsed) or len(elapsed) > MAX_DIGITS:
+        if not digits_only(elapsed) or len(elapsed) > MAX_DIGITS:
             report.problem(number, "ElapsedRaw", f"not a number of seconds: {elapsed!r}")
             report.skipped[UNPARSABLE] += 1
             return None
@@ -393,7 +395,7 @@ class _Importer:
             report.skipped[NOT_CHARGED] += 1
             return None
         try:
-            count = _tres_count(tres, "gres/gpu" if rule == ChargeRule.GPU else "billing")
+            count = tres_count(tres, "gres/gpu" if rule == ChargeRule.GPU else "billing")
         except ValueError as error:
             report.problem(number, "AllocTRES", str(error))
             report.skipped[UNPARSABLE] += 1
@@ -408,7 +410,7 @@ class _Importer:
             )
             report.skipped[UNPARSABLE] += 1
             return None
-        if not _name(user_name):
+        if not plain_name(user_name):
             report.problem(number, "User", f"not a user name: {user_name!r}")
             report.skipped[UNPARSABLE] += 1
             return None
@@ -442,7 +444,7 @@ class _Importer:
         elapsed: int,
     ) -> None:
         report = self.report
-        if not _name(name):
+        if not plain_name(name):
             report.problem(number, "Account", f"not an account name: {name!r}")
             report.skipped[UNPARSABLE] += 1
         elif name not in self.known_accounts:
@@ -453,7 +455,7 @@ class _Importer:
             if resource is not None and resource.charge_rule != ChargeRule.NONE:
                 key = "gres/gpu" if resource.charge_rule == ChargeRule.GPU else "billing"
                 with contextlib.suppress(ValueError):  # reported as such below if it mattered
-                    lines_charge[1] += _tres_count(tres, key) * elapsed * _factor(resource)
+                    lines_charge[1] += tres_count(tres, key) * elapsed * scaled_factor(resource)
         elif resource is None:
             report.problem(
                 number, "Partition", f"no resource for {self.cluster!r} partition {partition!r}"
@@ -462,46 +464,6 @@ class _Importer:
         else:
             report.problem(number, "Partition", f"resource {resource.code} not awarded to {name}")
             report.skipped[NOT_AWARDED] += 1
-
-
-def _digits(value: str) -> bool:
-    """ASCII digits only (``isdecimal`` alone takes other scripts' digits too)."""
-    return value.isascii() and value.isdecimal()
-
-
-def _name(value: str) -> bool:
-    """A name that can be kept and shown as it is: printable and short enough for the records
-    (no control character: PostgreSQL's text cannot hold a NUL, a terminal would obey the
-    rest)."""
-    return len(value) <= MAX_NAME and value.isprintable()
-
-
-def _factor(resource: Resource) -> int:
-    """The charge factor × CHARGE_SCALE: an integer (the factor has four decimal places)."""
-    return int(resource.charge_factor * CHARGE_SCALE)
-
-
-def _tres_count(tres: str, key: str) -> int:
-    """The count of ``key`` in an AllocTRES string such as
-    ``billing=96,cpu=288,gres/gpu=4,mem=480G,node=1`` (0 when absent). For ``gres/gpu`` the
-    typed counts (``gres/gpu:a100=4``) are added up when there is no untyped one. The string
-    has passed ``TRES_RE``."""
-    at = tres.find(f"{key}=")
-    if at == 0 or (at > 0 and tres[at - 1] == ","):  # the common case, without splitting
-        value = tres[at + len(key) + 1 :].split(",", 1)[0]
-        if _digits(value) and len(value) <= MAX_DIGITS:
-            return int(value)
-        raise ValueError(f"{key} is not a whole number: {value!r}")
-    if f"{key}:" not in tres:
-        return 0
-    total = 0
-    for item in tres.split(","):
-        name, _, value = item.partition("=")
-        if name.startswith(f"{key}:"):
-            if not _digits(value) or len(value) > MAX_DIGITS:
-                raise ValueError(f"{name} is not a whole number: {value!r}")
-            total += int(value)
-    return total
 
 
 # Kept for callers that want an exact day's noon (the seed and tests).

@@ -88,8 +88,6 @@ class _Stage:
 
     def merge(self, importer: "_Importer") -> None:
         self.finish()
-        report = importer.report
-        records = UsageRecord._meta.db_table
         days = UsageDay._meta.db_table
         with connection.cursor() as cursor:
             execute = cursor.execute
@@ -103,44 +101,7 @@ class _Stage:
                     "(SELECT job_id, MAX(line) AS last FROM allot_stage GROUP BY job_id "
                     "HAVING COUNT(*) > 1) AS d ON d.job_id = s.job_id AND s.line < d.last)"
                 )
-            # What changes: new jobs and jobs reported otherwise than recorded.
-            execute(
-                "CREATE TEMPORARY TABLE allot_change AS SELECT n.*, o.id AS old_id, "  # noqa: S608
-                "o.allocation_id AS old_allocation_id, o.resource_id AS old_resource_id, "
-                "o.member_id AS old_member_id, o.ended_on AS old_ended_on, "
-                "o.charge AS old_charge "
-                f"FROM allot_stage n LEFT JOIN {records} o "
-                "ON o.cluster = %s AND o.job_id = n.job_id "
-                "WHERE o.id IS NULL OR o.charge <> n.charge OR o.ended_on <> n.ended_on "
-                "OR o.allocation_id <> n.allocation_id OR o.resource_id <> n.resource_id "
-                "OR o.member_id <> n.member_id",
-                [importer.cluster],
-            )
-            execute("SELECT old_id IS NULL, COUNT(*) FROM allot_change GROUP BY old_id IS NULL")
-            for is_new, count in cursor.fetchall():
-                if is_new:
-                    report.charged = count
-                else:
-                    report.corrected = count
-            report.duplicates = self.staged - report.charged - report.corrected
-            # New jobs are inserted and changed ones updated: no upsert's speculative insertion
-            # (imports run one at a time, and the key refuses a job twice anyway).
-            execute(
-                f"INSERT INTO {records} (cluster, job_id, account, user_name, "  # noqa: S608
-                "allocation_id, resource_id, member_id, ended_on, charge, usage_file_id, line) "
-                "SELECT %s, job_id, account, user_name, allocation_id, resource_id, member_id, "
-                "ended_on, charge, %s, line FROM allot_change WHERE old_id IS NULL",
-                [importer.cluster, importer.usage_file.pk],
-            )
-            if report.corrected:
-                execute(
-                    f"UPDATE {records} SET account = c.account, user_name = c.user_name, "  # noqa: S608
-                    "allocation_id = c.allocation_id, resource_id = c.resource_id, "
-                    "member_id = c.member_id, ended_on = c.ended_on, charge = c.charge, "
-                    "usage_file_id = %s, line = c.line "
-                    f"FROM allot_change c WHERE {records}.id = c.old_id",
-                    [importer.usage_file.pk],
-                )
+            self.write_records(cursor, importer)
             # The difference per key, beside the key's day total before this import.
             execute(
                 "CREATE TEMPORARY TABLE allot_delta AS "  # noqa: S608
@@ -176,6 +137,51 @@ class _Stage:
                 execute(f"DROP TABLE {table}")
         if not self.postgresql:
             self.append_ledger(importer, deltas)
+
+    def write_records(self, cursor, importer: "_Importer") -> None:
+        """Compare the staged jobs with the records, count them for the report, insert the
+        new records and update the changed ones. Leaves ``allot_change`` for the sums."""
+        report = importer.report
+        records = UsageRecord._meta.db_table
+        execute = cursor.execute
+        # What changes: new jobs and jobs reported otherwise than recorded.
+        execute(
+            "CREATE TEMPORARY TABLE allot_change AS SELECT n.*, o.id AS old_id, "  # noqa: S608
+            "o.allocation_id AS old_allocation_id, o.resource_id AS old_resource_id, "
+            "o.member_id AS old_member_id, o.ended_on AS old_ended_on, "
+            "o.charge AS old_charge "
+            f"FROM allot_stage n LEFT JOIN {records} o "
+            "ON o.cluster = %s AND o.job_id = n.job_id "
+            "WHERE o.id IS NULL OR o.charge <> n.charge OR o.ended_on <> n.ended_on "
+            "OR o.allocation_id <> n.allocation_id OR o.resource_id <> n.resource_id "
+            "OR o.member_id <> n.member_id",
+            [importer.cluster],
+        )
+        execute("SELECT old_id IS NULL, COUNT(*) FROM allot_change GROUP BY old_id IS NULL")
+        for is_new, count in cursor.fetchall():
+            if is_new:
+                report.charged = count
+            else:
+                report.corrected = count
+        report.duplicates = self.staged - report.charged - report.corrected
+        # New jobs are inserted and changed ones updated: no upsert's speculative insertion
+        # (imports run one at a time, and the key refuses a job twice anyway).
+        execute(
+            f"INSERT INTO {records} (cluster, job_id, account, user_name, "  # noqa: S608
+            "allocation_id, resource_id, member_id, ended_on, charge, usage_file_id, line) "
+            "SELECT %s, job_id, account, user_name, allocation_id, resource_id, member_id, "
+            "ended_on, charge, %s, line FROM allot_change WHERE old_id IS NULL",
+            [importer.cluster, importer.usage_file.pk],
+        )
+        if report.corrected:
+            execute(
+                f"UPDATE {records} SET account = c.account, user_name = c.user_name, "  # noqa: S608
+                "allocation_id = c.allocation_id, resource_id = c.resource_id, "
+                "member_id = c.member_id, ended_on = c.ended_on, charge = c.charge, "
+                "usage_file_id = %s, line = c.line "
+                f"FROM allot_change c WHERE {records}.id = c.old_id",
+                [importer.usage_file.pk],
+            )
 
     def append_ledger_in_sql(self, cursor, importer: "_Importer") -> list[tuple]:
         """PostgreSQL: the ledger rows of ``append_ledger`` in one INSERT … SELECT (no row
