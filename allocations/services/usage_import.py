@@ -330,8 +330,10 @@ class _Importer:
             with transaction.atomic():
                 stage.merge(self)
         except (DataError, OperationalError) as error:
-            # PostgreSQL: "bigint out of range"; SQLite: "integer overflow".
-            if "out of range" not in str(error) and "overflow" not in str(error):
+            # PostgreSQL: numeric_value_out_of_range (22003); SQLite: "integer overflow".
+            if getattr(error.__cause__, "sqlstate", None) != "22003" and (
+                "integer overflow" not in str(error)
+            ):
                 raise
             report.problem(1, "file", OVERFLOW)
             report.refused = True
@@ -420,8 +422,6 @@ class _Importer:
         else:
             member = 0
             report.unknown_users[(account.name, user_name)] += 1
-        # The day as COPY and SQLite take it: a naive ISO End starts with it (no formatting).
-        day = end[:10] if ended_at.tzinfo is None and end[4:5] == "-" else ended_at.date()
         return (
             number,
             job_id,
@@ -430,7 +430,7 @@ class _Importer:
             account.allocation_id,
             resource.pk,
             member,
-            day,
+            _day(end, ended_at),
             charge,
         )
 
@@ -455,7 +455,7 @@ class _Importer:
             if resource is not None and resource.charge_rule != ChargeRule.NONE:
                 key = "gres/gpu" if resource.charge_rule == ChargeRule.GPU else "billing"
                 with contextlib.suppress(ValueError):  # reported as such below if it mattered
-                    lines_charge[1] += tres_count(tres, key) * elapsed * scaled_factor(resource)
+                    lines_charge[1] += tres_count(tres, key) * elapsed * self.factors[resource.pk]
         elif resource is None:
             report.problem(
                 number, "Partition", f"no resource for {self.cluster!r} partition {partition!r}"
@@ -464,6 +464,15 @@ class _Importer:
         else:
             report.problem(number, "Partition", f"resource {resource.code} not awarded to {name}")
             report.skipped[NOT_AWARDED] += 1
+
+
+def _day(end: str, ended_at: datetime) -> str | date:
+    """A job's day as COPY and SQLite take it: a naive End written ``YYYY-MM-DD…`` starts with
+    it (no formatting on the hot path); other ISO forms (a week date, ``2027-W22-2``) and Ends
+    moved into the centre's zone go through the date."""
+    if ended_at.tzinfo is None and end[4:5] == end[7:8] == "-":
+        return end[:10]
+    return ended_at.date()
 
 
 # Kept for callers that want an exact day's noon (the seed and tests).

@@ -654,6 +654,7 @@ def test_the_day_of_a_job_is_its_end_in_the_centres_time_zone(allocation, settin
         job(allocation.account, "3", end="2027-06-01T23:30:00Z"),
         job(allocation.account, "4", end="20270601T233000"),
         job(allocation.account, "5", end="2027-06-01"),
+        job(allocation.account, "6", end="2027-W22-2T12:00"),  # ISO week date: 1 June
     )
     assert {r[1]: r[4] for r in records()} == {
         "1": date(2027, 6, 1),
@@ -661,6 +662,7 @@ def test_the_day_of_a_job_is_its_end_in_the_centres_time_zone(allocation, settin
         "3": date(2027, 6, 2),
         "4": date(2027, 6, 1),
         "5": date(2027, 6, 1),
+        "6": date(2027, 6, 1),
     }
 
 
